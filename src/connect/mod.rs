@@ -1,0 +1,53 @@
+//! Connectors: turn a target (a local checkout, later GitHub or GitLab) into a [`Snapshot`].
+
+use crate::evidence::Snapshot;
+
+pub mod local;
+
+/// Options every connector understands.
+#[derive(Debug, Clone)]
+pub struct ConnectOptions {
+    /// Files larger than this are recorded by path and size only.
+    pub max_file_size: u64,
+    /// Extra paths to leave out (gitignore-style globs, from config or CLI).
+    pub exclude: Vec<String>,
+    /// Read git metadata (tags, branches, recent commits) when present.
+    pub git_metadata: bool,
+}
+
+impl Default for ConnectOptions {
+    fn default() -> Self {
+        ConnectOptions {
+            max_file_size: 1024 * 1024,
+            exclude: Vec::new(),
+            git_metadata: true,
+        }
+    }
+}
+
+/// Connector failures that stop a scan (a missing path). Everything recoverable
+/// becomes a diagnostic in the snapshot instead.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    #[error("{path}: no such file or directory")]
+    NotFound { path: String },
+    #[error("{path}: not a directory")]
+    NotADirectory { path: String },
+    #[error("{path}: {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+}
+
+/// Build the snapshot of a local checkout and parse its pipelines.
+pub fn scan_local(
+    path: &std::path::Path,
+    options: &ConnectOptions,
+) -> Result<Snapshot, ConnectError> {
+    let mut snapshot = local::collect(path, options)?;
+    let mut diagnostics = std::mem::take(&mut snapshot.diagnostics);
+    snapshot.pipelines = crate::pipeline::parse_all(&snapshot.files, &mut diagnostics);
+    snapshot.diagnostics = diagnostics;
+    Ok(snapshot)
+}

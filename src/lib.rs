@@ -1,0 +1,13 @@
+//! mlops-maturity: infer CAICT Model/MLOps (model delivery) maturity levels from
+//! the evidence in a repository.
+//!
+//! Data flows one way: [`connect`] → [`evidence::Snapshot`] → [`pipeline`] (one job
+//! graph) → [`detect`] (practices) → [`assess`] (levels) → [`report`].
+
+pub mod assess;
+pub mod connect;
+pub mod detect;
+pub mod evidence;
+pub mod pipeline;
+pub mod report;
+pub mod standard;
