@@ -126,3 +126,37 @@ impl Detection {
         self.findings.iter().find(|f| f.practice == id)
     }
 }
+
+pub mod coded;
+pub mod engine;
+pub mod reach;
+pub mod rules;
+
+pub use rules::{RuleInfo, RuleSet};
+
+use crate::evidence::Snapshot;
+use crate::pipeline::JobGraph;
+
+/// What the rule engine saw per job: which practices each pipeline job shows
+/// (directly in its steps or reached from them). Coded detectors use this to
+/// tell test/evaluation jobs and deploy jobs apart in the job graph.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct JobPractices {
+    /// `(pipeline index, job index)` → practice ids, with the evidence location.
+    pub by_job:
+        std::collections::BTreeMap<(usize, usize), std::collections::BTreeMap<String, Location>>,
+}
+
+/// Output of the rule engine, input of the coded detectors.
+#[derive(Debug, Clone, Default)]
+pub struct RuleOutput {
+    pub findings: Vec<PracticeFinding>,
+    pub jobs: JobPractices,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Run every rule and coded detector over a snapshot.
+pub fn detect(snapshot: &Snapshot, graph: &JobGraph, rules: &RuleSet) -> Detection {
+    let output = engine::run(snapshot, graph, rules);
+    coded::run(snapshot, graph, output)
+}
