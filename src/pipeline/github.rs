@@ -104,6 +104,7 @@ fn parse_workflow(
         ));
     }
 
+    resolver.start_workflow();
     let (triggers, events) = triggers::parse_on(path, &root);
     // A workflow only reachable from other workflows: `workflow_call` alone.
     let reusable = !events.is_empty() && events.iter().all(|e| e == "workflow_call");
@@ -170,12 +171,10 @@ fn dedup_tail(diagnostics: &mut Vec<Diagnostic>, start: usize) {
     if start >= diagnostics.len() {
         return;
     }
+    let mut seen = std::collections::HashSet::new();
     let tail = diagnostics.split_off(start);
-    for d in tail {
-        if !diagnostics[start..].contains(&d) {
-            diagnostics.push(d);
-        }
-    }
+    // Display covers severity, code, location and message.
+    diagnostics.extend(tail.into_iter().filter(|d| seen.insert(d.to_string())));
 }
 
 /// A node's position in a file.

@@ -11,6 +11,11 @@ use crate::pipeline::yaml::{self, Node};
 /// Most composite actions expanded inside one another under one workflow step.
 pub(super) const MAX_COMPOSITE_DEPTH: usize = 3;
 
+/// Most composite steps expanded into one workflow. Depth alone does not bound
+/// the work: three nested composites of a thousand steps each would otherwise
+/// give a billion steps.
+pub(super) const MAX_EXPANDED_STEPS: usize = 20_000;
+
 /// What a local action file turned out to be.
 #[derive(Clone)]
 pub(super) enum ActionKind {
@@ -26,6 +31,8 @@ pub(super) enum ActionKind {
 pub(super) struct Resolver<'a> {
     pub(super) files: &'a FileSet,
     actions: HashMap<String, ActionKind>,
+    /// Composite steps expanded so far in the current workflow.
+    expanded_steps: usize,
 }
 
 impl<'a> Resolver<'a> {
@@ -33,7 +40,39 @@ impl<'a> Resolver<'a> {
         Resolver {
             files,
             actions: HashMap::new(),
+            expanded_steps: 0,
         }
+    }
+
+    /// Reset the per-workflow expansion budget.
+    pub(super) fn start_workflow(&mut self) {
+        self.expanded_steps = 0;
+    }
+
+    /// Count one more composite step (the `item` at `path`); false once the
+    /// workflow's budget is spent, which is reported the first time only.
+    pub(super) fn take_expansion_budget(
+        &mut self,
+        path: &str,
+        item: &Node,
+        diagnostics: &mut Vec<Diagnostic>,
+    ) -> bool {
+        if self.expanded_steps == MAX_EXPANDED_STEPS {
+            diagnostics.push(Diagnostic::info(
+                "composite-expansion-limit",
+                format!(
+                    "more than {MAX_EXPANDED_STEPS} composite steps in this workflow; the rest are not expanded"
+                ),
+                Some(Location::new(path, item.line)),
+            ));
+        }
+        if self.expanded_steps >= MAX_EXPANDED_STEPS {
+            // Keep counting past the limit so the report above is made once.
+            self.expanded_steps = MAX_EXPANDED_STEPS + 1;
+            return false;
+        }
+        self.expanded_steps += 1;
+        true
     }
 
     /// A step's `uses:` as an external reference. A local action resolves when

@@ -106,6 +106,9 @@ fn expand_steps(
         if item.as_map().is_none() {
             continue;
         }
+        if via.is_some() && !resolver.take_expansion_budget(path, item, diagnostics) {
+            return;
+        }
         let step = parse_step(resolver, path, via, item);
         let action = step
             .uses

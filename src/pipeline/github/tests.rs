@@ -640,3 +640,25 @@ fn unread_workflow_is_noted() {
     assert!(parse_workflows(&set, &mut diagnostics).is_empty());
     assert_eq!(codes(&diagnostics), ["workflow-unread"]);
 }
+
+#[test]
+fn composite_expansion_is_bounded_in_breadth() {
+    // 300 steps using a 300-step composite: 90,300 steps unbounded.
+    let many = |uses: &str| {
+        let mut text = String::from("runs:\n  using: composite\n  steps:\n");
+        for _ in 0..300 {
+            text.push_str(&format!("    - uses: {uses}\n"));
+        }
+        text
+    };
+    let workflow = "on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - uses: ./a\n";
+    let (pipelines, diagnostics) = parse(&[
+        (".github/workflows/ci.yml", workflow),
+        ("a/action.yml", &many("./b")),
+        ("b/action.yml", &many("actions/checkout@v4")),
+    ]);
+    let steps = pipelines[0].jobs[0].steps.len();
+    assert!(steps <= actions::MAX_EXPANDED_STEPS + 1, "{steps}");
+    assert!(steps > 10_000, "{steps}");
+    assert_eq!(codes(&diagnostics), ["composite-expansion-limit"]);
+}
