@@ -76,8 +76,17 @@ fn parse_workflow(
     text: &str,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Option<Pipeline> {
-    let root = match yaml::parse(text) {
-        Ok(root) => root,
+    let root = match parse_yaml(text) {
+        Ok((root, relaxed)) => {
+            if let Some(line) = relaxed {
+                diagnostics.push(Diagnostic::info(
+                    "yaml-flow-indentation",
+                    "a flow collection (`[…]`/`{…}`) continues at or left of its key's indentation; strict YAML refuses this, GitHub accepts it, and so do we",
+                    Some(Location::new(path, line)),
+                ));
+            }
+            root
+        }
         Err(e) => {
             diagnostics.push(Diagnostic::error(
                 "yaml-syntax",
@@ -121,6 +130,72 @@ fn parse_workflow(
         reusable,
         location: Location::new(path, 1),
     })
+}
+
+/// Most lines re-indented by [`parse_yaml`] before giving up.
+const MAX_FLOW_FIXES: usize = 32;
+
+/// [`yaml::parse`], tolerating one common looseness GitHub accepts: lines of a
+/// multi-line flow collection (typically its closing `]`) indented no deeper
+/// than the key that opens it, e.g.
+///
+/// ```yaml
+///       matrix:
+///         python: [
+///           "3.11",
+///         ]
+/// ```
+///
+/// Strict YAML (and yaml-rust2) refuses this with "invalid indentation". We
+/// indent only such lines (inside a flow collection, so the meaning cannot
+/// change) and parse again; line numbers stay the same. Returns the first line
+/// that was relaxed, if any.
+fn parse_yaml(text: &str) -> Result<(Node, Option<u32>), yaml::YamlError> {
+    let first_error = match yaml::parse(text) {
+        Ok(root) => return Ok((root, None)),
+        Err(e) => e,
+    };
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    let mut error = first_error.clone();
+    let mut first_fixed = None;
+    for _ in 0..MAX_FLOW_FIXES {
+        if error.message != "invalid indentation" {
+            break;
+        }
+        let Some(fixed) = reindent_flow_line(&mut lines, error.line) else {
+            break;
+        };
+        first_fixed.get_or_insert(fixed);
+        match yaml::parse(&lines.join("\n")) {
+            Ok(root) => return Ok((root, first_fixed)),
+            Err(e) => error = e,
+        }
+    }
+    Err(first_error)
+}
+
+/// Indent line `line` (1-based) past the line before it when it is inside a
+/// flow collection: it starts with a closing bracket, or the previous
+/// non-blank line ends with an opening bracket or a comma.
+fn reindent_flow_line(lines: &mut [String], line: u32) -> Option<u32> {
+    let index = usize::try_from(line).ok()?.checked_sub(1)?;
+    let indent = |s: &str| s.len() - s.trim_start_matches(' ').len();
+    let previous = lines
+        .get(..index)?
+        .iter()
+        .rev()
+        .find(|l| !l.trim().is_empty())?;
+    let previous_indent = indent(previous);
+    let in_flow = previous.trim_end().ends_with(['[', '{', ',']);
+    let current = lines.get_mut(index)?;
+    let current_indent = indent(current);
+    let closes = current.trim_start().starts_with([']', '}']);
+    if !(in_flow || closes) {
+        return None;
+    }
+    let wanted = (previous_indent + 2).max(current_indent + 1);
+    current.insert_str(0, &" ".repeat(wanted - current_indent));
+    Some(line)
 }
 
 /// Why the typed models refuse the workflow, and the node to point at.

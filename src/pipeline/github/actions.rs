@@ -6,7 +6,7 @@ use std::rc::Rc;
 
 use crate::evidence::{Diagnostic, FileSet, Location};
 use crate::pipeline::ExternalRef;
-use crate::pipeline::yaml::{self, Node};
+use crate::pipeline::yaml::Node;
 
 /// Most composite actions expanded inside one another under one workflow step.
 pub(super) const MAX_COMPOSITE_DEPTH: usize = 3;
@@ -113,7 +113,7 @@ impl<'a> Resolver<'a> {
         }
         let kind = match self.files.text(path) {
             None => ActionKind::Unreadable,
-            Some(text) => match yaml::parse(text) {
+            Some(text) => match super::parse_yaml(text) {
                 Err(e) => {
                     diagnostics.push(Diagnostic::error(
                         "yaml-syntax",
@@ -122,7 +122,7 @@ impl<'a> Resolver<'a> {
                     ));
                     ActionKind::Unreadable
                 }
-                Ok(root) => {
+                Ok((root, _)) => {
                     let using = root
                         .get("runs")
                         .and_then(|r| r.get("using"))

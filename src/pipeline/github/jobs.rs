@@ -67,10 +67,9 @@ fn parse_job(
         cache: false,
         location: location(path, key),
     };
-    if let Some((uses_key, uses)) = body.entry("uses") {
-        let target = stringify(uses);
-        let reference = resolver.workflow_ref(&target);
-        report_unresolved(&reference, location(path, uses_key), diagnostics);
+    if let Some(uses) = get("uses") {
+        let reference = resolver.workflow_ref(&stringify(uses));
+        report_unresolved(&reference, job.location.clone(), diagnostics);
         job.calls = Some(reference);
     }
     if let Some(steps) = get("steps") {

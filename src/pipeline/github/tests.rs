@@ -375,7 +375,7 @@ jobs:
     assert_eq!(codes(&diagnostics), ["reference-unresolved"]);
     assert_eq!(
         diagnostics[0].location,
-        Some(Location::with_column(".github/workflows/ci.yml", 8, 5))
+        Some(Location::with_column(".github/workflows/ci.yml", 7, 3))
     );
     assert!(pipelines.iter().any(|p| p.reusable));
 
@@ -661,4 +661,26 @@ fn composite_expansion_is_bounded_in_breadth() {
     assert!(steps <= actions::MAX_EXPANDED_STEPS + 1, "{steps}");
     assert!(steps > 10_000, "{steps}");
     assert_eq!(codes(&diagnostics), ["composite-expansion-limit"]);
+}
+
+#[test]
+fn flow_collection_closed_at_key_indentation_is_accepted() {
+    // As in huggingface/accelerate: strict YAML refuses the `]` line, GitHub runs it.
+    let text = "on: push\njobs:\n  a:\n    runs-on: x\n    strategy:\n      matrix:\n        devices: [\n          \"0\",\n          \"0,1\"\n        ]\n        python: [\n        \"3.12\"]\n    steps:\n      - run: echo\n";
+    let (pipelines, diagnostics) = parse(&[(".github/workflows/ci.yml", text)]);
+    assert_eq!(codes(&diagnostics), ["yaml-flow-indentation"]);
+    assert_eq!(diagnostics[0].severity, Severity::Info);
+    let job = &pipelines[0].jobs[0];
+    let matrix = job.matrix.as_ref().unwrap();
+    assert_eq!(matrix.dimensions["devices"], ["0", "0,1"]);
+    assert_eq!(matrix.dimensions["python"], ["3.12"]);
+    assert_eq!(job.steps[0].location.line, 14);
+
+    // Bad indentation outside a flow collection is still an error.
+    let (pipelines, diagnostics) = parse(&[(
+        ".github/workflows/ci.yml",
+        "on: push\njobs:\n  a:\n    runs-on: x\n   steps: []\n",
+    )]);
+    assert!(pipelines.is_empty());
+    assert_eq!(codes(&diagnostics), ["yaml-syntax"]);
 }
