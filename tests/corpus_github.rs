@@ -78,6 +78,28 @@ fn corpus_workflows_parse() {
             continue;
         }
         let pipeline = &pipelines[0];
+        // Every job, step and trigger points into the workflow at a real line.
+        let located = |line: u32, path: &str| line >= 1 && path == repo_path;
+        for job in &pipeline.jobs {
+            assert!(
+                located(job.location.line, &job.location.path),
+                "{shown}: job {}",
+                job.id
+            );
+            for step in &job.steps {
+                assert!(
+                    located(step.location.line, &step.location.path),
+                    "{shown}: step in {}",
+                    job.id
+                );
+            }
+        }
+        for trigger in &pipeline.triggers {
+            assert!(
+                located(trigger.location.line, &trigger.location.path),
+                "{shown}: trigger"
+            );
+        }
         jobs += pipeline.jobs.len();
         steps += pipeline.jobs.iter().map(|j| j.steps.len()).sum::<usize>();
         triggers += pipeline.triggers.len();

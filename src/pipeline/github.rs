@@ -8,8 +8,9 @@
 //!   trigger, job and step. Extraction never depends on the typed parse, so valid
 //!   and invalid files go through one code path.
 //!
-//! Local composite actions are expanded in place (see [`actions`]); local
-//! reusable workflows are pipelines of their own, linked through `Job::calls`.
+//! Local composite actions are expanded in place, right after the step that
+//! uses them (nested ones too, to a bounded depth); local reusable workflows are
+//! pipelines of their own, linked through `Job::calls` in the job graph.
 
 mod actions;
 mod jobs;
@@ -42,7 +43,7 @@ pub fn parse_workflows(files: &FileSet, diagnostics: &mut Vec<Diagnostic>) -> Ve
             continue;
         }
         let Some(text) = file.content.as_deref() else {
-            // The connector already reports why it skipped the content.
+            // The connector reports why it skipped the content; say what it costs here.
             diagnostics.push(Diagnostic::info(
                 "workflow-unread",
                 "workflow file content was not read; its jobs are unknown",
