@@ -383,3 +383,15 @@ fn cli_evidence_on_hostile_fixtures_exits_zero_with_json() {
         }
     }
 }
+
+#[test]
+fn ignore_files_above_the_scanned_folder_do_not_apply() {
+    // A dotfiles-style `*` in an enclosing folder must not hide the scanned tree.
+    let outer = tempfile::tempdir().unwrap();
+    fs::write(outer.path().join(".gitignore"), "*\n").unwrap();
+    let inner = outer.path().join("project");
+    fs::create_dir_all(&inner).unwrap();
+    fs::write(inner.join("ci.yml"), "a: 1\n").unwrap();
+    let snap = connect::scan_local(&inner, &ConnectOptions::default()).unwrap();
+    assert!(snap.files.contains("ci.yml"), "{:?}", snap.diagnostics);
+}

@@ -176,6 +176,11 @@ fn walk(root: &Path, options: &ConnectOptions, diagnostics: &mut Vec<Diagnostic>
         // The user's global excludes describe their machine, not the repository; leaving
         // them out keeps scans of the same checkout identical across machines.
         .git_global(false)
+        // Ignore files above the scanned folder are not read: for a checkout root git
+        // ignores them too, and the walker would otherwise honour every .gitignore up to
+        // `/` (a dotfiles `*` in a home directory would hide the whole scan). A scanned
+        // subfolder therefore uses only the ignore files inside it.
+        .parents(false)
         .follow_links(false)
         .threads(0)
         .filter_entry(|entry| entry.file_name() != ".git");
