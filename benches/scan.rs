@@ -93,7 +93,9 @@ fn workflow(i: usize, rng: &mut Rng) -> String {
 }
 
 fn python(i: usize, rng: &mut Rng) -> String {
-    let mut py = String::from("\"\"\"Generated module for the scan benchmark.\"\"\"\nimport os\nimport json\n");
+    let mut py = String::from(
+        "\"\"\"Generated module for the scan benchmark.\"\"\"\nimport os\nimport json\n",
+    );
     let ml = rng.below(10);
     if ml == 0 {
         py.push_str("import mlflow\n");
@@ -114,7 +116,10 @@ fn python(i: usize, rng: &mut Rng) -> String {
 }
 
 fn yaml_config(i: usize, rng: &mut Rng) -> String {
-    let mut y = format!("# config {i}\nmodel:\n  name: model-{i}\n  layers: {}\n", 2 + rng.below(30));
+    let mut y = format!(
+        "# config {i}\nmodel:\n  name: model-{i}\n  layers: {}\n",
+        2 + rng.below(30)
+    );
     y.push_str("training:\n  epochs: 10\n  batch_size: 64\n  learning_rate: 0.001\n");
     let extra = rng.below(20);
     for k in 0..extra {
@@ -127,7 +132,13 @@ fn data(rng: &mut Rng) -> String {
     let rows = 5 + rng.below(60);
     let mut d = String::from("id,feature_a,feature_b,label\n");
     for r in 0..rows {
-        let _ = writeln!(d, "{r},{},{},{}", rng.below(1000), rng.below(1000), rng.below(2));
+        let _ = writeln!(
+            d,
+            "{r},{},{},{}",
+            rng.below(1000),
+            rng.below(1000),
+            rng.below(2)
+        );
     }
     d
 }
@@ -146,7 +157,11 @@ fn generate(root: &Path) {
     write(root, "requirements.txt", "torch\nmlflow\nscikit-learn\n");
     count += 2;
     for i in 0..WORKFLOWS {
-        write(root, &format!(".github/workflows/wf-{i:03}.yml"), &workflow(i, &mut rng));
+        write(
+            root,
+            &format!(".github/workflows/wf-{i:03}.yml"),
+            &workflow(i, &mut rng),
+        );
     }
     count += WORKFLOWS;
     for i in 0..DOCKERFILES {
@@ -158,7 +173,11 @@ fn generate(root: &Path) {
     }
     count += DOCKERFILES;
     for i in 0..YAML_CONFIGS {
-        let rel = format!("configs/group-{:02}/exp-{:03}/config-{i}.yaml", i % 40, i % 97);
+        let rel = format!(
+            "configs/group-{:02}/exp-{:03}/config-{i}.yaml",
+            i % 40,
+            i % 97
+        );
         write(root, &rel, &yaml_config(i, &mut rng));
     }
     count += YAML_CONFIGS;
@@ -264,7 +283,10 @@ fn main() {
         "scan benchmark ({} threads available)",
         std::thread::available_parallelism().map_or(1, |n| n.get())
     );
-    bench("generated repository (50,000 files, 300 workflows)", &generated);
+    bench(
+        "generated repository (50,000 files, 300 workflows)",
+        &generated,
+    );
 
     let real = std::env::var_os("BENCH_REAL_REPO")
         .map(PathBuf::from)

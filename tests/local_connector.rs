@@ -295,6 +295,7 @@ fn invalid_exclude_glob_is_a_diagnostic() {
     assert!(snap.files.contains("a.yml"));
 }
 
+#[cfg(unix)]
 #[test]
 fn git_checkout_gets_metadata_and_revision_and_no_dot_git_files() {
     let git_ok = Command::new("git")
@@ -322,6 +323,7 @@ fn git_checkout_gets_metadata_and_revision_and_no_dot_git_files() {
     // .git/info/exclude is honoured.
     fs::write(dir.path().join(".git/info/exclude"), "local-only.yml\n").unwrap();
     fs::write(dir.path().join("local-only.yml"), "a: 1\n").unwrap();
+    symlink(".git/config", dir.path().join("git-config.yml"));
     git(&["add", ".github"]);
     git(&["commit", "-q", "-m", "add ci"]);
     git(&["tag", "v0.1.0"]);
@@ -330,6 +332,8 @@ fn git_checkout_gets_metadata_and_revision_and_no_dot_git_files() {
     assert!(snap.files.iter().all(|f| !f.path.starts_with(".git/")));
     assert!(snap.files.contains(".github/workflows/ci.yml"));
     assert!(!snap.files.contains("local-only.yml"));
+    assert_eq!(codes_for(&snap, "git-config.yml"), ["symlink-outside-repo"]);
+    assert!(!snap.files.contains("git-config.yml"));
     assert!(!has_code(&snap, "not-a-git-repository"));
     let meta = snap.git.as_ref().unwrap();
     assert_eq!(meta.current_branch.as_deref(), Some("main"));

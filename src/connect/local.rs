@@ -304,7 +304,9 @@ fn visit_symlink(shared: &Shared<'_>, out: &mut Walked, link: &Path, rel: String
             return;
         }
     };
-    if !target.starts_with(shared.root) {
+    // `.git` is not repository content (its config may hold credentials in remote
+    // URLs), so a link into it is treated like a link out of the repository.
+    if !target.starts_with(shared.root) || target.starts_with(shared.root.join(".git")) {
         out.diagnostics.push(Diagnostic::warning(
             "symlink-outside-repo",
             format!(
