@@ -86,9 +86,14 @@ pub fn find_git_dir(root: &Path) -> Option<GitDirs> {
 /// Read git metadata of the checkout at `root`. `None` when `root` has no git
 /// directory; diagnostics explain anything that could not be read.
 pub fn read(root: &Path, diagnostics: &mut Vec<Diagnostic>) -> Option<GitMeta> {
+    read_with(root, diagnostics, "git")
+}
+
+/// [`read`] with the git program named (tests use a missing one).
+fn read_with(root: &Path, diagnostics: &mut Vec<Diagnostic>, program: &str) -> Option<GitMeta> {
     let dirs = find_git_dir(root)?;
     let mut meta = read_refs(&dirs);
-    match enrich_with_git(&dirs, &mut meta) {
+    match enrich_with_git(&dirs, &mut meta, program) {
         Ok(()) => {}
         Err(GitFailure::Missing) => diagnostics.push(Diagnostic::info(
             "git-unavailable",
@@ -294,9 +299,10 @@ enum GitFailure {
 }
 
 /// Add dates, annotated-tag commits and the recent history, using git.
-fn enrich_with_git(dirs: &GitDirs, meta: &mut GitMeta) -> Result<(), GitFailure> {
+fn enrich_with_git(dirs: &GitDirs, meta: &mut GitMeta, program: &str) -> Result<(), GitFailure> {
     const SEP: char = '\u{1f}';
     let refs = run_git(
+        program,
         &dirs.git_dir,
         &[
             "for-each-ref",
@@ -339,6 +345,7 @@ fn enrich_with_git(dirs: &GitDirs, meta: &mut GitMeta) -> Result<(), GitFailure>
     }
     let count = format!("--max-count={RECENT_COMMITS}");
     let log = run_git(
+        program,
         &dirs.git_dir,
         &[
             "log",
@@ -389,8 +396,8 @@ fn parse_log(text: &str) -> Vec<Commit> {
 /// no lock files are written (GIT_OPTIONAL_LOCKS=0), and `safe.directory=*` lets us
 /// read a checkout owned by another user, which is safe precisely because nothing is
 /// executed. Output is capped and the process is killed after a timeout.
-fn run_git(git_dir: &Path, args: &[&str]) -> Result<String, GitFailure> {
-    let mut command = Command::new("git");
+fn run_git(program: &str, git_dir: &Path, args: &[&str]) -> Result<String, GitFailure> {
+    let mut command = Command::new(program);
     command
         .arg("--no-pager")
         .arg("--no-replace-objects")
@@ -577,6 +584,33 @@ mod tests {
         assert_eq!(commits[1].author, None);
         assert_eq!(commits[1].subject, "fix: a\u{1f}b");
         assert_eq!(commits[1].date, "2024-04-01T10:00:00Z");
+    }
+
+    #[test]
+    fn missing_git_binary_gives_refs_only_and_a_note() {
+        let dir = fake_git_dir();
+        let mut diags = Vec::new();
+        let meta = read_with(dir.path(), &mut diags, "no-such-git-binary-for-tests").unwrap();
+        assert_eq!(meta.head.as_deref(), Some(A));
+        assert_eq!(meta.tags.len(), 2);
+        assert!(meta.tags.iter().all(|t| t.date.is_none()));
+        assert!(meta.recent_commits.is_empty());
+        let codes: Vec<_> = diags.iter().map(|d| d.code.as_str()).collect();
+        assert_eq!(codes, ["git-unavailable"]);
+    }
+
+    #[test]
+    fn git_failing_on_a_fake_repository_is_a_note() {
+        if !git_available() {
+            return;
+        }
+        // Refs point at objects that do not exist: git fails, refs are still reported.
+        let dir = fake_git_dir();
+        let mut diags = Vec::new();
+        let meta = read(dir.path(), &mut diags).unwrap();
+        assert_eq!(meta.branches.len(), 2);
+        let codes: Vec<_> = diags.iter().map(|d| d.code.as_str()).collect();
+        assert_eq!(codes, ["git-metadata-incomplete"], "{diags:?}");
     }
 
     fn git_available() -> bool {
