@@ -399,3 +399,28 @@ fn ignore_files_above_the_scanned_folder_do_not_apply() {
     let snap = connect::scan_local(&inner, &ConnectOptions::default()).unwrap();
     assert!(snap.files.contains("ci.yml"), "{:?}", snap.diagnostics);
 }
+
+#[test]
+fn hostile_yaml_fixtures_are_refused_by_the_yaml_loader_without_crashing() {
+    // What the connector hands on must be safe for the shared YAML loader: each of
+    // these returns an error quickly instead of expanding, recursing or panicking.
+    use mlops_maturity::pipeline::yaml;
+    let snap = connect::scan_local(&hostile_dir(), &ConnectOptions::default()).unwrap();
+    for path in [
+        ".gitlab-ci.yml",
+        ".github/workflows/bomb.yml",
+        ".github/workflows/deep.yml",
+        ".github/workflows/broken.yml",
+        ".github/workflows/tabs.yml",
+    ] {
+        let text = snap.files.text(path).unwrap();
+        let start = std::time::Instant::now();
+        let result = yaml::parse(text);
+        assert!(result.is_err(), "{path} should be refused");
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(5),
+            "{path} took {:?}",
+            start.elapsed()
+        );
+    }
+}
