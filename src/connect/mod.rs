@@ -2,6 +2,7 @@
 
 use crate::evidence::Snapshot;
 
+pub mod git;
 pub mod local;
 
 /// Options every connector understands.
