@@ -298,6 +298,16 @@ impl<'a> IncludeResolver<'a> {
                 self.record_unresolved(&spec, diagnostics);
                 continue;
             }
+            if spec.target.contains('$') {
+                // GitLab expands some CI variables in include paths; their values
+                // are only known in a running pipeline.
+                self.record_unresolved_because(
+                    &spec,
+                    "the path uses a CI/CD variable",
+                    diagnostics,
+                );
+                continue;
+            }
             let paths = local_paths(&spec.target, self.files);
             if paths.is_empty() {
                 self.record_missing(&spec, "no file matches the pattern", diagnostics);
@@ -373,7 +383,16 @@ impl<'a> IncludeResolver<'a> {
     }
 
     fn record_unresolved(&mut self, spec: &IncludeSpec, diagnostics: &mut Vec<Diagnostic>) {
-        let reason = "not fetched in local mode";
+        self.record_unresolved_because(spec, "not fetched in local mode", diagnostics);
+    }
+
+    fn record_unresolved_because(
+        &mut self,
+        spec: &IncludeSpec,
+        reason: &str,
+        diagnostics: &mut Vec<Diagnostic>,
+    ) {
+        let local = spec.kind == "local";
         diagnostics.push(Diagnostic::info(
             "include-unresolved",
             format!("{} include `{}` {reason}", spec.kind, spec.target),
@@ -383,7 +402,7 @@ impl<'a> IncludeResolver<'a> {
             kind: spec.kind.to_string(),
             target: ExternalRef {
                 target: spec.target.clone(),
-                local: false,
+                local,
                 resolved: false,
                 path: None,
             },

@@ -7,10 +7,7 @@ use crate::evidence::{Diagnostic, FileSet, Location};
 use crate::pipeline::{EnvironmentRef, ExternalRef, Job, Matrix, Step};
 
 use super::include::{include_specs, local_paths};
-use super::tree::{Entry, GNode, GValue};
-
-/// GitLab flattens nested arrays in scripts up to 10 levels.
-const MAX_SCRIPT_NESTING: usize = 10;
+use super::tree::{Entry, GNode, GValue, is_interpolated};
 
 /// A job plus the local child-pipeline files its `trigger:` names.
 pub(crate) struct BuiltJob {
@@ -94,6 +91,7 @@ pub(crate) fn build_job(
         job.may_fail = match &allow.value {
             GValue::Bool(b) => *b,
             GValue::Map(_) => allow.get("exit_codes").is_some(),
+            GValue::Str(s) if is_interpolated(s) => false,
             _ => {
                 shape(
                     diagnostics,
@@ -218,7 +216,7 @@ fn read_script(
     let mut lines = Vec::new();
     match &script.value {
         GValue::Str(_) => lines.push(script),
-        GValue::Seq(_) => flatten(script, 0, &mut lines),
+        GValue::Seq(_) => lines = script.flattened(),
         GValue::Null => {}
         _ => shape(
             diagnostics,
@@ -248,18 +246,6 @@ fn read_script(
             via,
             location: at(line),
         });
-    }
-}
-
-fn flatten<'a>(node: &'a GNode, depth: usize, out: &mut Vec<&'a GNode>) {
-    match node.as_seq() {
-        Some(items) if depth <= MAX_SCRIPT_NESTING => {
-            for item in items {
-                flatten(item, depth + 1, out);
-            }
-        }
-        Some(_) => {}
-        None => out.push(node),
     }
 }
 
@@ -327,9 +313,9 @@ fn describe_only(keyword: &str, spec: &GNode) -> Vec<String> {
 
 fn read_when_and_rules(name: &str, node: &GNode, job: &mut Job, diagnostics: &mut Vec<Diagnostic>) {
     if let Some(rules) = node.get("rules") {
-        match rules.as_seq() {
+        match rules.as_seq().map(|_| rules.flattened()) {
             Some(list) => {
-                for rule in list {
+                for rule in &list {
                     if !rule.is_map() {
                         shape(
                             diagnostics,
@@ -344,7 +330,7 @@ fn read_when_and_rules(name: &str, node: &GNode, job: &mut Job, diagnostics: &mu
                     }
                 }
                 let never = |r: &GNode| r.get("when").and_then(GNode::as_str) == Some("never");
-                if !list.is_empty() && list.iter().all(never) {
+                if !list.is_empty() && list.iter().all(|r| never(r)) {
                     job.disabled = true;
                 }
             }

@@ -215,7 +215,8 @@ fn build_pipeline(
         expand::apply_defaults(&mut entry.value, &defaults);
         let built = job::build_job(&entry, files, diagnostics);
         if let Some(stage) = built.job.stage.as_deref() {
-            if !pipeline.stages.iter().any(|s| s == stage) {
+            // A stage from `$[[ inputs.stage ]]` is named by whoever includes the file.
+            if !pipeline.stages.iter().any(|s| s == stage) && !tree::is_interpolated(stage) {
                 diagnostics.push(Diagnostic::warning(
                     "stage-undefined",
                     format!(

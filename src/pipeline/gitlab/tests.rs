@@ -107,8 +107,19 @@ fn stages_defaults_and_pre_post() {
     let (p, _) = parse_one("a:\n  script: [x]\n");
     assert_eq!(p.stages, vec![".pre", "build", "test", "deploy", ".post"]);
     assert_eq!(job(&p, "a").stage.as_deref(), Some("test"));
-    let (p, _) = parse_one("stages: [.post, lint, .pre, ship]\na:\n  stage: ship\n  script: [x]\n");
+    let (p, _) = parse_one(
+        "stages: [.post, lint, .pre, ship]\na:\n  stage: ship\n  script: [x]\nfirst:\n  stage: .pre\n  script: [x]\nlast:\n  stage: .post\n  script: [x]\n",
+    );
     assert_eq!(p.stages, vec![".pre", "lint", "ship", ".post"]);
+    // `.pre` runs before everything and `.post` after, whatever order `stages:` says.
+    let ps = vec![p];
+    assert_eq!(
+        edges(&ps),
+        vec![
+            edge("a", "last", EdgeKind::StageOrder),
+            edge("first", "a", EdgeKind::StageOrder),
+        ]
+    );
     // Legacy `types:` is the old name of `stages:`.
     let (p, _) = parse_one("types: [one]\na:\n  stage: one\n  script: [x]\n");
     assert_eq!(p.stages, vec![".pre", "one", ".post"]);
@@ -281,6 +292,17 @@ fn include_cycles_and_missing_files() {
         .map(|i| i.target.target.as_str())
         .collect();
     assert_eq!(unresolved, vec!["missing.yml"]);
+}
+
+#[test]
+fn include_with_variable_is_unresolved_not_missing() {
+    let (p, diags) = parse_one("include:\n  - local: ci/$ENVIRONMENT.yml\nj:\n  script: [x]\n");
+    assert_eq!(codes(&diags), vec!["include-unresolved"]);
+    assert!(p.includes[0].target.local && !p.includes[0].target.resolved);
+    assert_eq!(
+        p.includes[0].unresolved_reason.as_deref(),
+        Some("the path uses a CI/CD variable")
+    );
 }
 
 #[test]

@@ -8,6 +8,15 @@ use std::sync::Arc;
 
 use crate::pipeline::yaml::{self, Value};
 
+/// GitLab flattens nested arrays in scripts and rules up to 10 levels.
+const MAX_FLATTEN_DEPTH: usize = 10;
+
+/// Does a text use CI/CD inputs interpolation (`$[[ inputs.x ]]`)? Its value is
+/// only known when the file is included, so shape checks let it pass.
+pub(crate) fn is_interpolated(text: &str) -> bool {
+    text.contains("$[[")
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum GValue {
     Null,
@@ -154,6 +163,29 @@ impl GNode {
             GValue::Null => Vec::new(),
             _ => self.scalar_text().into_iter().collect(),
         }
+    }
+
+    /// The items of a sequence with nested sequences spliced in, up to 10 levels
+    /// (GitLab flattens `script:` and `rules:` this way, which is what lets an
+    /// aliased list of rules or commands sit inside another list).
+    pub fn flattened(&self) -> Vec<&GNode> {
+        fn walk<'a>(node: &'a GNode, depth: usize, out: &mut Vec<&'a GNode>) {
+            match node.as_seq() {
+                Some(items) if depth <= MAX_FLATTEN_DEPTH => {
+                    for item in items {
+                        walk(item, depth + 1, out);
+                    }
+                }
+                Some(_) => {}
+                None => out.push(node),
+            }
+        }
+        let mut out = Vec::new();
+        match self.as_seq() {
+            Some(_) => walk(self, 0, &mut out),
+            None => out.push(self),
+        }
+        out
     }
 
     /// Number of nodes below and including this one (for work bounds).

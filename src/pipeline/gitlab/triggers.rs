@@ -198,7 +198,10 @@ pub(crate) fn from_expression(expr: &str, location: &Location) -> Vec<Trigger> {
 /// admit, so they start nothing; a rule without `if:` admits every source.
 pub(crate) fn from_rules(rules: &GNode, catch_all: bool) -> Vec<Trigger> {
     let mut out = Vec::new();
-    for rule in rules.as_seq().unwrap_or_default() {
+    if rules.as_seq().is_none() {
+        return out;
+    }
+    for rule in rules.flattened() {
         if rule.get("when").and_then(GNode::as_str) == Some("never") {
             continue;
         }
