@@ -68,7 +68,13 @@ fn gitlab_corpus_parses_without_errors() {
             jobs += p.jobs.len();
             steps += p.jobs.iter().map(|j| j.steps.len()).sum::<usize>();
             for job in &p.jobs {
-                assert_eq!(job.location.path.is_empty(), false);
+                assert!(
+                    files.contains(&job.location.path),
+                    "{}: job {} located in unknown file {}",
+                    file.path,
+                    job.id,
+                    job.location.path
+                );
                 assert!(
                     job.location.line >= 1,
                     "{}: job {} has no line",
