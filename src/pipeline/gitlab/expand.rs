@@ -13,6 +13,9 @@ use super::tree::{Entry, GNode, GValue, deep_merge};
 
 /// GitLab allows 11 levels of `extends`.
 const MAX_EXTENDS_DEPTH: usize = 11;
+/// Nodes `extends` may copy into jobs in one configuration: many jobs extending
+/// one huge template would otherwise multiply its size.
+const MAX_EXTENDS_NODES: usize = 2_000_000;
 /// GitLab resolves `!reference` up to 10 levels deep.
 const MAX_REFERENCE_DEPTH: usize = 10;
 /// Nodes `!reference` expansion may produce in one configuration, so a file of
@@ -67,6 +70,7 @@ pub(crate) fn resolve_extends(root: &mut GNode, diagnostics: &mut Vec<Diagnostic
         memo: HashMap::new(),
         warned: HashSet::new(),
         diagnostics,
+        budget: MAX_EXTENDS_NODES,
     };
     let names: Vec<String> = entries.iter().map(|e| e.key.clone()).collect();
     let mut resolved = Vec::with_capacity(names.len());
@@ -90,6 +94,8 @@ struct Extends<'a> {
     memo: HashMap<String, (GNode, usize)>,
     warned: HashSet<String>,
     diagnostics: &'a mut Vec<Diagnostic>,
+    /// Nodes `extends` may still copy into jobs (see [`MAX_EXTENDS_NODES`]).
+    budget: usize,
 }
 
 impl Extends<'_> {
@@ -188,7 +194,27 @@ impl Extends<'_> {
         }
         let result = match base {
             // A parent that is not a mapping cannot be extended from; keep the job.
-            Some(b) if b.is_map() => deep_merge(b, own),
+            Some(b) if b.is_map() => {
+                let merged = deep_merge(b, own);
+                let size = merged.count();
+                if size > self.budget {
+                    self.warn_once(
+                        "limit".into(),
+                        "extends-limit",
+                        format!("`extends` would copy more than {MAX_EXTENDS_NODES} nodes into jobs; later jobs keep only their own keys"),
+                        loc(&extends.file, extends.line),
+                    );
+                    self.budget = 0;
+                    let mut own = node.clone();
+                    if let GValue::Map(entries) = &mut own.value {
+                        entries.retain(|e| e.key != "extends");
+                    }
+                    own
+                } else {
+                    self.budget -= size;
+                    merged
+                }
+            }
             _ => own,
         };
         self.memo.insert(name.to_string(), (result.clone(), depth));
@@ -444,6 +470,29 @@ mod tests {
         let mut diags = Vec::new();
         resolve_extends(&mut root, &mut diags);
         assert!(diags.iter().any(|d| d.code == "extends-depth"));
+    }
+
+    #[test]
+    fn many_jobs_extending_a_huge_template_are_bounded() {
+        let mut text = String::from(".big:\n  script:\n");
+        for i in 0..2500 {
+            text.push_str(&format!("    - echo {i}\n"));
+        }
+        for j in 0..1000 {
+            text.push_str(&format!("job{j}:\n  extends: .big\n  stage: test\n"));
+        }
+        let mut root = load(&text);
+        let mut diags = Vec::new();
+        resolve_extends(&mut root, &mut diags);
+        assert_eq!(
+            diags.iter().filter(|d| d.code == "extends-limit").count(),
+            1
+        );
+        assert!(root.count() < 2 * MAX_EXTENDS_NODES);
+        // Early jobs were expanded, the last one keeps only its own keys.
+        assert!(root.get("job0").unwrap().get("script").is_some());
+        let last = root.get("job999").unwrap();
+        assert!(last.get("script").is_none() && last.get("extends").is_none());
     }
 
     #[test]

@@ -344,7 +344,8 @@ impl<'a> IncludeResolver<'a> {
             // Already merged elsewhere in this pipeline: merging again changes nothing.
             return None;
         }
-        if stack.len() >= MAX_INCLUDE_DEPTH || self.loaded >= MAX_INCLUDES {
+        // The stack holds the root file too, so it may grow to depth + 1.
+        if stack.len() > MAX_INCLUDE_DEPTH || self.loaded >= MAX_INCLUDES {
             diagnostics.push(Diagnostic::warning(
                 "include-limit",
                 format!(

@@ -306,6 +306,32 @@ fn include_with_variable_is_unresolved_not_missing() {
 }
 
 #[test]
+fn include_chains_are_bounded() {
+    let texts: Vec<(String, String)> = (0..160)
+        .map(|i| {
+            let path = if i == 0 {
+                ".gitlab-ci.yml".to_string()
+            } else {
+                format!("ci/{i}.yml")
+            };
+            (
+                path,
+                format!("include: ci/{}.yml\njob{i}:\n  script: [x]\n", i + 1),
+            )
+        })
+        .collect();
+    let refs: Vec<(&str, &str)> = texts
+        .iter()
+        .map(|(p, t)| (p.as_str(), t.as_str()))
+        .collect();
+    let (ps, diags) = parse_repo(&refs);
+    assert_eq!(codes(&diags), vec!["include-limit"]);
+    // The root plus 100 nested levels made it in.
+    assert_eq!(ps[0].jobs.len(), 101);
+    assert_eq!(ps[0].includes.len(), 100);
+}
+
+#[test]
 fn include_self_is_a_cycle() {
     let (ps, diags) = parse_repo(&[(
         ".gitlab-ci.yml",
