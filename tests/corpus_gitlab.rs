@@ -108,3 +108,30 @@ fn gitlab_corpus_parses_without_errors() {
     assert_eq!(parsed, repo_files.len());
     assert!(jobs > 100, "only {jobs} jobs found in the corpus");
 }
+
+/// Other YAML (GitHub workflows) read as if it were GitLab CI: nonsense jobs and
+/// warnings are fine, a panic or an endless loop is not.
+#[test]
+fn foreign_yaml_does_not_panic() {
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/github-actions");
+    if !corpus.is_dir() {
+        println!("skipping: {} not found", corpus.display());
+        return;
+    }
+    let mut paths = Vec::new();
+    yaml_files(&corpus, &mut paths);
+    let files = FileSet::default();
+    let mut diagnostics = 0usize;
+    for path in &paths {
+        let Ok(text) = std::fs::read_to_string(path) else {
+            continue;
+        };
+        let mut diags = Vec::new();
+        let _ = parse_file(&path.to_string_lossy(), &text, &files, &mut diags);
+        diagnostics += diags.len();
+    }
+    println!(
+        "github-actions files read as GitLab: {} files, {diagnostics} diagnostics",
+        paths.len()
+    );
+}
