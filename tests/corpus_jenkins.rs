@@ -37,14 +37,22 @@ fn corpus_jenkinsfiles_parse() {
     let mut paths = Vec::new();
     walk(&root, &mut paths);
     paths.sort();
-    assert!(!paths.is_empty(), "no Jenkins files under {}", root.display());
+    assert!(
+        !paths.is_empty(),
+        "no Jenkins files under {}",
+        root.display()
+    );
     let (mut parsed, mut declarative, mut jobs, mut steps, mut warnings) = (0, 0, 0, 0, 0);
     let mut failures = Vec::new();
     for path in &paths {
         let Ok(text) = std::fs::read_to_string(path) else {
             continue;
         };
-        let rel = path.strip_prefix(&root).unwrap_or(path).display().to_string();
+        let rel = path
+            .strip_prefix(&root)
+            .unwrap_or(path)
+            .display()
+            .to_string();
         let mut diags = Vec::new();
         let pipeline = jenkins::parse_text(&rel, &text, &mut diags);
         warnings += diags.len();
@@ -69,5 +77,9 @@ fn corpus_jenkinsfiles_parse() {
         "jenkins corpus: {} files, {parsed} parsed, {declarative} declarative, {jobs} jobs, {steps} steps, {warnings} diagnostics",
         paths.len()
     );
-    assert!(failures.is_empty(), "declarative examples failed:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "declarative examples failed:\n{}",
+        failures.join("\n")
+    );
 }

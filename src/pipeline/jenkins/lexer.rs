@@ -139,10 +139,9 @@ impl<'a> Lexer<'a> {
                 c if c.is_ascii_alphabetic() || c == b'_' || c == b'$' || c >= 0x80 => {
                     // Non-ASCII letters are allowed in Groovy identifiers; take whole
                     // UTF-8 sequences so the slice stays on char boundaries.
-                    while self
-                        .peek(0)
-                        .is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'$' || b >= 0x80)
-                    {
+                    while self.peek(0).is_some_and(|b| {
+                        b.is_ascii_alphanumeric() || b == b'_' || b == b'$' || b >= 0x80
+                    }) {
                         self.pos += 1;
                     }
                     let text = self.src[start..self.pos].to_string();
@@ -430,8 +429,10 @@ mod tests {
     #[test]
     fn quotes_of_every_kind() {
         assert_eq!(
-            strings(r#"sh 'a \'b\'' ; sh "c ${x("}")} d" ; sh '''e"f''' ; sh """g
-h"""  "#),
+            strings(
+                r#"sh 'a \'b\'' ; sh "c ${x("}")} d" ; sh '''e"f''' ; sh """g
+h"""  "#
+            ),
             vec!["a 'b'", r#"c ${x("}")} d"#, "e\"f", "g\nh"]
         );
     }
@@ -456,7 +457,11 @@ h"""  "#),
         // No closing slash on the line: a lone operator, not a string.
         assert_eq!(
             kinds("(/ x"),
-            vec![TokKind::LParen, TokKind::Op('/'), TokKind::Ident("x".into())]
+            vec![
+                TokKind::LParen,
+                TokKind::Op('/'),
+                TokKind::Ident("x".into())
+            ]
         );
     }
 
@@ -495,7 +500,17 @@ h"""  "#),
 
     #[test]
     fn odd_input_never_panics() {
-        for src in ["\\", "'\\", "\"${'", "/", "$/x/$", "é'ü'", "#!", "\u{feff}x", "0.5.x"] {
+        for src in [
+            "\\",
+            "'\\",
+            "\"${'",
+            "/",
+            "$/x/$",
+            "é'ü'",
+            "#!",
+            "\u{feff}x",
+            "0.5.x",
+        ] {
             let _ = tokenize(src).map(|t| check_balance(&t));
         }
     }

@@ -174,9 +174,9 @@ const SHELL_STEPS: &[&str] = &["sh", "bat", "powershell", "pwsh"];
 /// Groovy words that start statements which are not step calls.
 const GROOVY_KEYWORDS: &[&str] = &[
     "def", "if", "else", "for", "while", "do", "return", "try", "catch", "finally", "switch",
-    "case", "default", "new", "throw", "import", "package", "class", "break", "continue",
-    "assert", "String", "int", "boolean", "long", "double", "float", "List", "Map", "var",
-    "final", "static", "void", "this", "true", "false", "null", "in",
+    "case", "default", "new", "throw", "import", "package", "class", "break", "continue", "assert",
+    "String", "int", "boolean", "long", "double", "float", "List", "Map", "var", "final", "static",
+    "void", "this", "true", "false", "null", "in",
 ];
 
 /// Which argument a step takes when given one bare value (`junit 'x.xml'`).
@@ -229,9 +229,7 @@ impl<'a> Reader<'a> {
                         .block()
                         .iter()
                         .filter_map(|p| {
-                            p.args(self.src)
-                                .named("name")
-                                .map(|v| v.text().to_string())
+                            p.args(self.src).named("name").map(|v| v.text().to_string())
                         })
                         .collect();
                     triggers.push(Trigger {
@@ -273,7 +271,9 @@ impl<'a> Reader<'a> {
             "cron" | "parameterizedCron" => (TriggerKind::Schedule, first.into_iter().collect()),
             "pollSCM" => (
                 TriggerKind::Push,
-                std::iter::once("pollSCM".to_string()).chain(first).collect(),
+                std::iter::once("pollSCM".to_string())
+                    .chain(first)
+                    .collect(),
             ),
             "upstream" => {
                 let projects = args
@@ -428,7 +428,11 @@ impl<'a> Reader<'a> {
             self.jobs.push(job);
             made.push(id);
         } else if let Some(parallel) = stage.child("parallel") {
-            for child in parallel.block().iter().filter(|s| s.name() == Some("stage")) {
+            for child in parallel
+                .block()
+                .iter()
+                .filter(|s| s.name() == Some("stage"))
+            {
                 made.extend(self.stage(child, top, &inh, after.clone()));
             }
         } else if let Some(stages) = stage.child("stages") {
@@ -745,7 +749,13 @@ impl<'a> Reader<'a> {
                 let mut sink = StepSink::default();
                 self.steps(stmt.block(), &mut sink, true, false);
                 let id = Self::unique(&mut self.used_ids, &name);
-                let mut job = scripted_job(id.clone(), top, sink, self.loc(stmt.line), &Inherited::default());
+                let mut job = scripted_job(
+                    id.clone(),
+                    top,
+                    sink,
+                    self.loc(stmt.line),
+                    &Inherited::default(),
+                );
                 job.name = (id != name).then_some(name);
                 self.jobs.push(job);
             } else if stmt.block.is_some() && !contains_stage(stmt.block(), 0) {
@@ -758,7 +768,13 @@ impl<'a> Reader<'a> {
     }
 }
 
-fn scripted_job(id: String, stage: String, sink: StepSink, location: Location, inh: &Inherited) -> Job {
+fn scripted_job(
+    id: String,
+    stage: String,
+    sink: StepSink,
+    location: Location,
+    inh: &Inherited,
+) -> Job {
     Job {
         id,
         name: None,
@@ -804,7 +820,9 @@ fn is_step_call(stmt: &Stmt) -> bool {
         None => true,
         Some(TokKind::Str(_) | TokKind::LParen | TokKind::LBracket | TokKind::Num(_)) => true,
         // `mail to: …` (named arguments) or `agent any`; not `String x = …`.
-        Some(TokKind::Ident(_)) => !matches!(stmt.head.get(2).map(|t| &t.kind), Some(TokKind::Op('='))),
+        Some(TokKind::Ident(_)) => {
+            !matches!(stmt.head.get(2).map(|t| &t.kind), Some(TokKind::Op('=')))
+        }
         _ => false,
     }
 }

@@ -117,7 +117,10 @@ fn declarative_jobs_stages_and_lines() {
 
     let lint = job(&p, "Lint");
     assert_eq!(lint.image.as_deref(), Some("python:3.12"));
-    assert_eq!(lint.steps[0].run.as_deref().map(str::trim), Some("ruff check ."));
+    assert_eq!(
+        lint.steps[0].run.as_deref().map(str::trim),
+        Some("ruff check .")
+    );
     assert_eq!(lint.steps[0].location.line, 28);
 }
 
@@ -131,7 +134,10 @@ fn when_input_wrappers_build_and_stage_post() {
     assert!(deploy.manual, "stage-level input is an approval");
     let input = &deploy.steps[0];
     assert_eq!(uses(input), Some("input"));
-    assert_eq!(input.with.get("message").map(String::as_str), Some("Ship it?"));
+    assert_eq!(
+        input.with.get("message").map(String::as_str),
+        Some("Ship it?")
+    );
     assert_eq!(input.location.line, 40);
     // `withCredentials` is a wrapper step; the sh inside it is read.
     let helm = deploy
@@ -140,8 +146,15 @@ fn when_input_wrappers_build_and_stage_post() {
         .find(|s| s.run.as_deref() == Some("helm upgrade --install app chart/"))
         .expect("helm step");
     assert_eq!(helm.location.line, 46);
-    let build = deploy.steps.iter().find(|s| uses(s) == Some("build")).unwrap();
-    assert_eq!(build.with.get("job").map(String::as_str), Some("smoke-tests"));
+    let build = deploy
+        .steps
+        .iter()
+        .find(|s| uses(s) == Some("build"))
+        .unwrap();
+    assert_eq!(
+        build.with.get("job").map(String::as_str),
+        Some("smoke-tests")
+    );
     let trig = deploy.triggers.as_ref().expect("build job triggers");
     assert_eq!(trig.target, "smoke-tests");
     assert!(!trig.local);
@@ -301,7 +314,10 @@ fn nested_sequential_stages_and_matrix() {
     assert_eq!(ids(&p), ["Prepare", "One", "Two", "Build", "Build#2"]);
     assert_eq!(job(&p, "One").stage.as_deref(), Some("Flow"));
     assert_eq!(job(&p, "One").needs, None);
-    assert_eq!(job(&p, "Two").needs.as_deref(), Some(&["One".to_string()][..]));
+    assert_eq!(
+        job(&p, "Two").needs.as_deref(),
+        Some(&["One".to_string()][..])
+    );
     let m = job(&p, "Build").matrix.as_ref().expect("matrix");
     assert_eq!(m.dimensions["PLATFORM"], ["linux", "windows"]);
     assert_eq!(m.dimensions["PY"], ["3.11", "3.12"]);
@@ -376,20 +392,37 @@ fn syntax_errors_are_warnings_naming_the_line() {
         assert_eq!(diags.len(), 1);
         assert_eq!(diags[0].code, "jenkinsfile-syntax");
         assert_eq!(diags[0].severity, Severity::Warning);
-        assert_eq!(diags[0].location, Some(Location::new("ci/Jenkinsfile", line)));
+        assert_eq!(
+            diags[0].location,
+            Some(Location::new("ci/Jenkinsfile", line))
+        );
         assert!(diags[0].message.contains(&format!("ci/Jenkinsfile:{line}")));
     }
 }
 
 #[test]
 fn unknown_constructs_are_skipped_and_nothing_panics() {
-    let (p, diags) = parse("pipeline {\n  frobnicate { x y z }\n  stages { stage('a') { steps { ; } } }\n}");
+    let (p, diags) =
+        parse("pipeline {\n  frobnicate { x y z }\n  stages { stage('a') { steps { ; } } }\n}");
     assert!(diags.is_empty());
     assert_eq!(ids(&p), ["a"]);
-    let deep = format!("pipeline {{ stages {{ {} }} }}", "stage('x') { stages { ".repeat(80));
+    let deep = format!(
+        "pipeline {{ stages {{ {} }} }}",
+        "stage('x') { stages { ".repeat(80)
+    );
     let mut diags = Vec::new();
     let _ = parse_text("Jenkinsfile", &deep, &mut diags);
-    for src in ["", "}", "{", "pipeline", "pipeline {", "stage(", "'''", "pipeline { stages { stage { steps } } }", "node { stage() { sh } }"] {
+    for src in [
+        "",
+        "}",
+        "{",
+        "pipeline",
+        "pipeline {",
+        "stage(",
+        "'''",
+        "pipeline { stages { stage { steps } } }",
+        "node { stage() { sh } }",
+    ] {
         let mut diags = Vec::new();
         let _ = parse_text("Jenkinsfile", src, &mut diags);
     }

@@ -93,7 +93,10 @@ pub fn collapse(s: &str) -> String {
         }
         out.push_str(word);
         if out.len() > 300 {
-            let cut = (0..=300).rev().find(|&i| out.is_char_boundary(i)).unwrap_or(0);
+            let cut = (0..=300)
+                .rev()
+                .find(|&i| out.is_char_boundary(i))
+                .unwrap_or(0);
             out.truncate(cut);
             out.push('…');
             break;
@@ -125,7 +128,10 @@ pub fn parse_args(toks: &[Tok], src: &str) -> Args {
         if piece.is_empty() {
             continue;
         }
-        let key = match (piece.first().map(|t| &t.kind), piece.get(1).map(|t| &t.kind)) {
+        let key = match (
+            piece.first().map(|t| &t.kind),
+            piece.get(1).map(|t| &t.kind),
+        ) {
             (Some(TokKind::Ident(k)), Some(TokKind::Colon))
             | (Some(TokKind::Str(k)), Some(TokKind::Colon)) => Some(k.clone()),
             _ => None,
@@ -346,7 +352,8 @@ mod tests {
 
     #[test]
     fn statements_blocks_and_lines() {
-        let src = "pipeline {\n  agent any\n  stages {\n    stage('A') { steps { sh 'x' } }\n  }\n}\n";
+        let src =
+            "pipeline {\n  agent any\n  stages {\n    stage('A') { steps { sh 'x' } }\n  }\n}\n";
         let t = tree(src);
         assert_eq!(t.len(), 1);
         assert_eq!(t[0].name(), Some("pipeline"));
