@@ -64,6 +64,10 @@ fn corpus_jenkinsfiles_parse() {
             jobs += p.jobs.len();
             steps += p.jobs.iter().map(|j| j.steps.len()).sum::<usize>();
         }
+        // Every prefix cut at a line end must also go through without a panic.
+        for (cut, _) in text.match_indices('\n') {
+            let _ = jenkins::parse_text(&rel, &text[..cut], &mut Vec::new());
+        }
         if text.contains("pipeline {") {
             declarative += 1;
             let n_jobs = pipeline.as_ref().map_or(0, |p| p.jobs.len());

@@ -647,6 +647,20 @@ impl<'a> Reader<'a> {
                 {
                     Some((n.clone(), i + 1))
                 }
+                // Command syntax after an assignment: `def ok = input message: '…'`,
+                // `x = sh 'cmd'`. The arguments run to the end of the statement.
+                (TokKind::Ident(n), Some(TokKind::Str(_) | TokKind::Ident(_)), third, _)
+                    if i > 0
+                        && toks[i - 1].kind == TokKind::Op('=')
+                        && (SHELL_STEPS.contains(&n.as_str()) || n == "input" || n == "build")
+                        && (matches!(toks[i + 1].kind, TokKind::Str(_))
+                            || third == Some(&TokKind::Colon)) =>
+                {
+                    let args = tree::parse_args(toks.get(i + 1..).unwrap_or(&[]), self.src);
+                    let name = n.clone();
+                    self.call(&name, &args, toks[i].line, sink, may_fail);
+                    return;
+                }
                 // The Docker Pipeline plugin's global: `docker.build(…)`, `docker.image(…)`.
                 (
                     TokKind::Ident(n),

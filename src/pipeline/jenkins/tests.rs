@@ -253,6 +253,7 @@ fn input_step_script_blocks_and_embedded_calls() {
             echo 'skip'
           }
           def img = docker.build("app:${version}")
+          def approved = input message: 'Really?', ok: 'Yes'
         }
       }
     }
@@ -278,6 +279,14 @@ fn input_step_script_blocks_and_embedded_calls() {
     let docker = j.steps.iter().find(|s| uses(s) == Some("docker.build"));
     assert_eq!(docker.map(|s| s.location.line), Some(14));
     assert!(j.steps.iter().any(|s| uses(s) == Some("echo")));
+    let second_input = j.steps.iter().filter(|s| uses(s) == Some("input")).nth(1);
+    assert_eq!(second_input.map(|s| s.location.line), Some(15));
+    assert_eq!(
+        second_input
+            .and_then(|s| s.with.get("ok"))
+            .map(String::as_str),
+        Some("Yes")
+    );
 }
 
 #[test]
@@ -464,4 +473,92 @@ fn file_names_and_fileset() {
     let ps = parse_jenkinsfiles(&files, &mut diags);
     assert_eq!(ps.len(), 1);
     assert_eq!(ps[0].id, "Jenkinsfile");
+}
+
+#[test]
+fn deep_steps_and_scripted_nesting_stay_bounded() {
+    let deep_script = format!(
+        "pipeline {{ stages {{ stage('x') {{ steps {{ script {{ {} sh 'inner' {} }} }} }} }} }}",
+        "if (a) { ".repeat(100),
+        "} ".repeat(100)
+    );
+    let mut diags = Vec::new();
+    let p = parse_text("Jenkinsfile", &deep_script, &mut diags).expect("parsed");
+    assert_eq!(diags[0].code, "jenkinsfile-too-deep");
+    assert_eq!(ids(&p), ["x"]);
+    let deep_nodes = format!(
+        "{}stage('s') {{ sh 'x' }}{}",
+        "node {\n".repeat(100),
+        "}\n".repeat(100)
+    );
+    let mut diags = Vec::new();
+    assert!(parse_text("Jenkinsfile", &deep_nodes, &mut diags).is_some());
+}
+
+#[test]
+fn pathological_inputs_stay_linear() {
+    // Long runs of newlines before a chained call, many lone slashes, many GString parts.
+    let blank_run = format!("sh 'a'{}.trim()\nx", "\n".repeat(200_000));
+    let slashes = format!("x = ({}", "/ ".repeat(200_000));
+    let dollars = format!("sh \"{}\"", "${a}".repeat(100_000));
+    for src in [blank_run, slashes, dollars] {
+        let started = std::time::Instant::now();
+        let mut diags = Vec::new();
+        let _ = parse_text("Jenkinsfile", &src, &mut diags);
+        assert!(started.elapsed().as_secs() < 5, "too slow");
+    }
+}
+
+/// A small deterministic generator of Groovy-ish noise: no input may panic.
+#[test]
+fn random_noise_never_panics() {
+    const PIECES: &[&str] = &[
+        "pipeline",
+        "{",
+        "}",
+        "(",
+        ")",
+        "[",
+        "]",
+        "stage('a')",
+        "steps",
+        "sh",
+        "'x'",
+        "\"y\"",
+        "'''",
+        "\"\"\"",
+        "${",
+        "/",
+        "//",
+        "/*",
+        "*/",
+        "\n",
+        ",",
+        ":",
+        "parallel",
+        "matrix",
+        "post",
+        "when",
+        "input",
+        "build job: 'j'",
+        "script",
+        "node",
+        "\\",
+        "é",
+        "$/",
+        ";",
+    ];
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    for _ in 0..2000 {
+        let mut src = String::new();
+        for _ in 0..40 {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            src.push_str(PIECES[(state >> 33) as usize % PIECES.len()]);
+            src.push(' ');
+        }
+        let mut diags = Vec::new();
+        let _ = parse_text("Jenkinsfile", &src, &mut diags);
+    }
 }

@@ -284,11 +284,14 @@ impl TreeParser<'_> {
                 TokKind::RBrace => break,
                 TokKind::Semi if nesting == 0 => break,
                 TokKind::Newline if nesting == 0 => {
-                    if !self.continues_after_newline(&stmt.head) {
-                        break;
+                    // Jump over the whole run of newlines at once (keeps the work linear).
+                    match self.continuation(&stmt.head) {
+                        Some(next) => {
+                            self.pos = next;
+                            continue;
+                        }
+                        None => break,
                     }
-                    self.pos += 1;
-                    continue;
                 }
                 _ => {}
             }
@@ -303,23 +306,22 @@ impl TreeParser<'_> {
 
     /// A statement goes on past a newline when its line ends in a comma or an
     /// operator, or the next line starts with `.` (method chaining) or an operator
-    /// such as `+`/`&&`.
-    fn continues_after_newline(&self, head: &[Tok]) -> bool {
+    /// such as `+`/`&&`. Returns where the statement continues: the first token
+    /// after the newlines.
+    fn continuation(&self, head: &[Tok]) -> Option<usize> {
+        let mut next = self.pos;
+        while self.kind(next) == Some(&TokKind::Newline) {
+            next += 1;
+        }
         let trailing = matches!(
             head.last().map(|t| &t.kind),
             Some(TokKind::Comma | TokKind::Colon | TokKind::Dot | TokKind::Op(_))
         );
-        if trailing {
-            return true;
-        }
-        let mut i = self.pos;
-        while self.kind(i) == Some(&TokKind::Newline) {
-            i += 1;
-        }
-        matches!(
-            self.kind(i),
+        let leading = matches!(
+            self.kind(next),
             Some(TokKind::Dot | TokKind::Op('+' | '&' | '|' | '?'))
-        ) && !head.is_empty()
+        );
+        ((trailing || leading) && !head.is_empty()).then_some(next)
     }
 
     /// Skip to just past the `}` that closes the block whose `{` was just consumed.
