@@ -189,6 +189,9 @@ fn jenkins_enterprise() {
         Some("reports/junit.xml")
     );
 
+    assert_eq!(test.artifact_reports, ["junit"]);
+    assert_eq!(job("Evaluate").artifact_paths, ["metrics.json"]);
+
     let image = job("Build Image");
     assert_eq!(image.stage.as_deref(), Some("Image"));
     assert!(

@@ -11,6 +11,8 @@
 //! the top-level sequential stage order and `Job::stage` the top-level stage a job
 //! belongs to, so the job graph's stage-order edges make each top-level stage wait
 //! for the previous one while parallel branches share their parent's stage.
+//! Jenkins has no deployment-environment object, so `Job::environment` stays empty;
+//! steps keep their names (`input`, `junit`, `slackSend`, …) for the detectors.
 
 mod lexer;
 mod tree;
@@ -119,6 +121,9 @@ pub fn parse_text(path: &str, text: &str, diagnostics: &mut Vec<Diagnostic>) -> 
     }
     pipeline.stages = reader.stages;
     pipeline.jobs = reader.jobs;
+    for job in &mut pipeline.jobs {
+        derive_job_facts(job);
+    }
     Some(pipeline)
 }
 
@@ -597,6 +602,14 @@ impl<'a> Reader<'a> {
     }
 
     fn step(&mut self, stmt: &Stmt, sink: &mut StepSink, script: bool, may_fail: bool) {
+        self.step_call(stmt, sink, script, may_fail);
+        // Closures given as arguments (`parallel(a: { … })`, `retry(3, { … })`) run steps too.
+        for closure in &stmt.closures {
+            self.steps(closure, sink, script, may_fail);
+        }
+    }
+
+    fn step_call(&mut self, stmt: &Stmt, sink: &mut StepSink, script: bool, may_fail: bool) {
         let name = stmt.name().filter(|_| is_step_call(stmt));
         match name {
             Some("script") => self.steps(stmt.block(), sink, true, may_fail),
@@ -772,11 +785,18 @@ impl<'a> Reader<'a> {
                 );
                 job.name = (id != name).then_some(name);
                 self.jobs.push(job);
-            } else if stmt.block.is_some() && !contains_stage(stmt.block(), 0) {
+            } else if !contains_stage(std::slice::from_ref(stmt), 0) {
                 // A block without stages (`node { checkout scm; sh 'x' }`): loose steps.
-                self.step(stmt, loose, true, false);
+                if stmt.block.is_some() || !stmt.closures.is_empty() {
+                    self.step(stmt, loose, true, false);
+                }
             } else {
+                // Stages further in: in the block, or in closures such as
+                // `parallel(linux: { stage('L') { … } }, …)`.
                 self.scripted_walk(stmt.block(), loose, depth + 1);
+                for closure in &stmt.closures {
+                    self.scripted_walk(closure, loose, depth + 1);
+                }
             }
         }
     }
@@ -813,11 +833,45 @@ fn scripted_job(
     }
 }
 
+/// Fill the dialect-neutral job fields that other dialects declare outright
+/// (GitLab `artifacts:reports`, `artifacts:paths`, `cache`) from the Jenkins steps
+/// that do the same, so detectors can read one field for every CI system.
+fn derive_job_facts(job: &mut Job) {
+    let mut reports: Vec<String> = Vec::new();
+    let mut paths: Vec<String> = Vec::new();
+    let mut cache = false;
+    for step in &job.steps {
+        let Some(target) = step.uses.as_ref().map(|u| u.target.as_str()) else {
+            continue;
+        };
+        let report = match target {
+            "junit" | "xunit" => Some("junit"),
+            "recordCoverage" | "publishCoverage" | "cobertura" | "jacoco" => {
+                Some("coverage_report")
+            }
+            _ => None,
+        };
+        if let Some(r) = report.filter(|r| !reports.iter().any(|x| x == r)) {
+            reports.push(r.to_string());
+        }
+        if target == "archiveArtifacts" || target == "archive" {
+            paths.extend(step.with.get("artifacts").cloned());
+        }
+        // The Job Cacher plugin's `cache(…) { }` wrapper.
+        cache |= target == "cache";
+    }
+    job.artifact_reports = reports;
+    job.artifact_paths = paths;
+    job.cache = cache;
+}
+
 fn contains_stage(stmts: &[Stmt], depth: usize) -> bool {
     depth <= tree::MAX_DEPTH
-        && stmts
-            .iter()
-            .any(|s| s.name() == Some("stage") || contains_stage(s.block(), depth + 1))
+        && stmts.iter().any(|s| {
+            (s.name() == Some("stage") && s.block.is_some())
+                || contains_stage(s.block(), depth + 1)
+                || s.closures.iter().any(|c| contains_stage(c, depth + 1))
+        })
 }
 
 /// Does this statement call a step (`name args`, `name(args)`, `name { }`) rather

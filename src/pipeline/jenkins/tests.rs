@@ -114,6 +114,7 @@ fn declarative_jobs_stages_and_lines() {
         Some("reports/*.xml")
     );
     assert_eq!(unit.steps[1].location.line, 22);
+    assert_eq!(unit.artifact_reports, ["junit"]);
 
     let lint = job(&p, "Lint");
     assert_eq!(lint.image.as_deref(), Some("python:3.12"));
@@ -561,4 +562,66 @@ fn random_noise_never_panics() {
         let mut diags = Vec::new();
         let _ = parse_text("Jenkinsfile", &src, &mut diags);
     }
+}
+
+#[test]
+fn archived_artifacts_and_cache_are_job_facts() {
+    let src = "pipeline {\n agent any\n stages {\n  stage('b') {\n   steps {\n    cache(maxCacheSize: 250, caches: [arbitraryFileCache(path: '.pip')]) {\n     sh 'pip install -r requirements.txt'\n    }\n    archiveArtifacts artifacts: 'dist/*.whl', fingerprint: true\n    recordCoverage(tools: [[parser: 'COBERTURA']])\n   }\n  }\n }\n}";
+    let (p, _) = parse(src);
+    let b = job(&p, "b");
+    assert!(b.cache);
+    assert_eq!(b.artifact_paths, ["dist/*.whl"]);
+    assert_eq!(b.artifact_reports, ["coverage_report"]);
+    assert_eq!(
+        b.steps[1].run.as_deref(),
+        Some("pip install -r requirements.txt")
+    );
+    assert_eq!(b.steps[1].location.line, 7);
+}
+
+#[test]
+fn scripted_parallel_closures() {
+    let src = r#"node {
+  stage('Checkout') { checkout scm }
+  parallel(
+    linux: {
+      stage('Linux') { sh 'make linux' }
+    },
+    windows: {
+      stage('Windows') { bat 'build.bat' }
+    }
+  )
+}
+"#;
+    let (p, _) = parse(src);
+    assert_eq!(ids(&p), ["Checkout", "Linux", "Windows"]);
+    let win = job(&p, "Windows");
+    assert_eq!(win.location.line, 8);
+    assert_eq!(win.steps[0].run.as_deref(), Some("build.bat"));
+    assert_eq!(win.steps[0].location.line, 8);
+}
+
+#[test]
+fn closures_in_script_blocks_are_read_once() {
+    let src = r#"pipeline {
+  agent any
+  stages {
+    stage('Fan out') {
+      steps {
+        script {
+          parallel(a: { sh 'one' }, b: {
+            sh(script: 'two')
+          })
+        }
+      }
+    }
+  }
+}"#;
+    let (p, _) = parse(src);
+    let runs: Vec<(&str, u32)> = job(&p, "Fan out")
+        .steps
+        .iter()
+        .filter_map(|s| Some((s.run.as_deref()?, s.location.line)))
+        .collect();
+    assert_eq!(runs, vec![("one", 7), ("two", 8)]);
 }

@@ -16,6 +16,9 @@ pub const MAX_DEPTH: usize = 64;
 pub struct Stmt {
     pub head: Vec<Tok>,
     pub block: Option<Vec<Stmt>>,
+    /// Closures passed inside the head's brackets (`parallel(a: { … }, b: { … })`),
+    /// in order. In the head each stays as an empty `{` `}` pair.
+    pub closures: Vec<Vec<Stmt>>,
     /// Line of the first token.
     pub line: u32,
     /// Byte span in the source, block included.
@@ -264,17 +267,20 @@ impl TreeParser<'_> {
             match tok.kind {
                 TokKind::LParen | TokKind::LBracket => nesting += 1,
                 TokKind::RParen | TokKind::RBracket => nesting = nesting.saturating_sub(1),
-                TokKind::LBrace if nesting > 0 => nesting += 1,
-                TokKind::RBrace if nesting > 0 => nesting -= 1,
+                TokKind::LBrace if nesting > 0 => {
+                    // A closure argument: read its statements as a nested block.
+                    stmt.head.push(tok.clone());
+                    self.pos += 1;
+                    let inner = self.nested_block(depth);
+                    stmt.closures.push(inner);
+                    if let Some(close) = self.toks.get(self.pos.saturating_sub(1)) {
+                        stmt.head.push(close.clone());
+                    }
+                    continue;
+                }
                 TokKind::LBrace => {
                     self.pos += 1;
-                    if depth + 1 > MAX_DEPTH {
-                        self.too_deep = true;
-                        self.skip_block();
-                        stmt.block = Some(Vec::new());
-                    } else {
-                        stmt.block = Some(self.block(depth + 1));
-                    }
+                    stmt.block = Some(self.nested_block(depth));
                     stmt.end = self
                         .toks
                         .get(self.pos.saturating_sub(1))
@@ -302,6 +308,18 @@ impl TreeParser<'_> {
         }
         stmt.end = stmt.head.last().map_or(stmt.start, |t| t.end);
         stmt
+    }
+
+    /// The block whose `{` was just consumed, one level below `depth`; skipped
+    /// (and flagged) when that is deeper than [`MAX_DEPTH`].
+    fn nested_block(&mut self, depth: usize) -> Vec<Stmt> {
+        if depth + 1 > MAX_DEPTH {
+            self.too_deep = true;
+            self.skip_block();
+            Vec::new()
+        } else {
+            self.block(depth + 1)
+        }
     }
 
     /// A statement goes on past a newline when its line ends in a comma or an
@@ -380,11 +398,17 @@ mod tests {
     }
 
     #[test]
-    fn braces_inside_parens_stay_in_the_head() {
-        let src = "parallel(a: { sh 'x' }, b: { sh 'y' })\nz";
+    fn closures_inside_parens_are_nested_blocks() {
+        let src = "parallel(a: { sh 'x' }, b: {\n sh 'y'\n})\nz";
         let t = tree(src);
         assert_eq!(t.len(), 2);
         assert!(t[0].block.is_none());
+        assert_eq!(t[0].closures.len(), 2);
+        assert_eq!(t[0].closures[1][0].line, 2);
+        let args = t[0].args(src);
+        assert_eq!(args.named.len(), 2);
+        assert_eq!(t[1].name(), Some("z"));
+        assert_eq!(t[1].line, 4);
     }
 
     #[test]
