@@ -420,11 +420,18 @@ fn mature_gitlab() {
             .iter()
             .any(|s| s.run.as_deref().is_some_and(|r| r.contains("--cov=src")))
     );
-    // `extends: .python-job` brings the template's before_script.
+    // `extends: .python-job` brings the template's before_script; before_script
+    // entries run ahead of script and are expected among the job's steps.
     assert!(
         unit.steps
             .iter()
             .any(|s| s.run.as_deref() == Some("pip install -r requirements-dev.txt"))
+    );
+    // `rules: - !reference [.code-change-rules, rules]` resolves to the template's rules.
+    assert!(
+        unit.conditions
+            .iter()
+            .any(|c| c.contains("merge_request_event"))
     );
     assert!(
         job("train")

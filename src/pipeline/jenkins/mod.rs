@@ -17,7 +17,7 @@
 mod lexer;
 mod tree;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use crate::evidence::{Diagnostic, FileSet, Location};
 
@@ -28,10 +28,25 @@ use tree::{Args, Stmt};
 /// keeps the work of a scan predictable.
 const MAX_FILE_BYTES: usize = 1 << 20;
 
-/// Is this path one of the conventional Jenkinsfile names?
+/// Is this path one of the conventional Jenkinsfile names? `Jenkinsfile.<ext>` is
+/// a variant (`Jenkinsfile.release`, `Jenkinsfile.groovy`) unless the extension
+/// says it is something else: notes, YAML for other plugins, images.
 pub fn is_jenkinsfile(path: &str) -> bool {
+    const NOT_GROOVY: &[&str] = &[
+        "md", "txt", "rst", "adoc", "html", "json", "yml", "yaml", "xml", "png", "svg", "jpg",
+        "pdf", "orig", "bak", "swp",
+    ];
     let name = path.rsplit('/').next().unwrap_or(path).to_ascii_lowercase();
-    name == "jenkinsfile" || name.starts_with("jenkinsfile.") || name.ends_with(".jenkinsfile")
+    if name == "jenkinsfile" || name.ends_with(".jenkinsfile") {
+        return true;
+    }
+    match name.strip_prefix("jenkinsfile.") {
+        Some(rest) => {
+            let ext = rest.rsplit('.').next().unwrap_or(rest);
+            !rest.is_empty() && !NOT_GROOVY.contains(&ext)
+        }
+        None => false,
+    }
 }
 
 /// Parse every Jenkinsfile of the repository.
@@ -87,8 +102,8 @@ pub fn parse_text(path: &str, text: &str, diagnostics: &mut Vec<Diagnostic>) -> 
         src: text,
         jobs: Vec::new(),
         stages: Vec::new(),
-        used_ids: HashMap::new(),
-        used_stages: HashMap::new(),
+        used_ids: UniqueNames::default(),
+        used_stages: UniqueNames::default(),
     };
     let mut pipeline = Pipeline {
         id: path.to_string(),
@@ -161,8 +176,33 @@ struct Reader<'a> {
     src: &'a str,
     jobs: Vec<Job>,
     stages: Vec<String>,
-    used_ids: HashMap<String, usize>,
-    used_stages: HashMap<String, usize>,
+    used_ids: UniqueNames,
+    used_stages: UniqueNames,
+}
+
+/// Hands out names that are unique within a pipeline: the first `X` stays `X`,
+/// later ones become `X#2`, `X#3`, … skipping any already taken.
+#[derive(Default)]
+struct UniqueNames {
+    taken: HashSet<String>,
+    last_suffix: HashMap<String, usize>,
+}
+
+impl UniqueNames {
+    fn unique(&mut self, name: &str) -> String {
+        if self.taken.insert(name.to_string()) {
+            return name.to_string();
+        }
+        let n = self.last_suffix.entry(name.to_string()).or_insert(1);
+        // Terminates: the taken set is finite and the suffix only grows.
+        loop {
+            *n += 1;
+            let candidate = format!("{name}#{n}");
+            if self.taken.insert(candidate.clone()) {
+                return candidate;
+            }
+        }
+    }
 }
 
 /// Steps and facts gathered while reading a `steps` block.
@@ -209,16 +249,6 @@ impl<'a> Reader<'a> {
         Location::new(self.path, line)
     }
 
-    fn unique(used: &mut HashMap<String, usize>, name: &str) -> String {
-        let n = used.entry(name.to_string()).or_insert(0);
-        *n += 1;
-        if *n == 1 {
-            name.to_string()
-        } else {
-            format!("{name}#{n}")
-        }
-    }
-
     // ---- declarative ------------------------------------------------------------
 
     fn declarative(&mut self, root: &Stmt, triggers: &mut Vec<Trigger>) {
@@ -258,7 +288,7 @@ impl<'a> Reader<'a> {
         if let Some(stages) = root.child("stages") {
             for stage in stages.block().iter().filter(|s| s.name() == Some("stage")) {
                 let name = self.stage_name(stage);
-                let top = Self::unique(&mut self.used_stages, &name);
+                let top = self.used_stages.unique(&name);
                 self.stages.push(top.clone());
                 self.stage(stage, &top, &base, None);
             }
@@ -407,7 +437,7 @@ impl<'a> Reader<'a> {
                 sink.steps.push(input);
             }
             self.steps(steps.block(), &mut sink, false, false);
-            let id = Self::unique(&mut self.used_ids, &name);
+            let id = self.used_ids.unique(&name);
             let job = Job {
                 name: (id != name).then(|| name.clone()),
                 id: id.clone(),
@@ -547,7 +577,7 @@ impl<'a> Reader<'a> {
                 .collect(),
             None => vec![],
         };
-        let id = Self::unique(&mut self.used_ids, "post");
+        let id = self.used_ids.unique("post");
         self.jobs.push(Job {
             id,
             name: None,
@@ -752,7 +782,7 @@ impl<'a> Reader<'a> {
         if self.jobs.is_empty() && loose.steps.iter().any(|s| s.run.is_some()) {
             // Steps but no stages (`node { sh 'make' }`): one job holds them.
             let line = loose.steps.first().map_or(1, |s| s.location.line);
-            let id = Self::unique(&mut self.used_ids, "pipeline");
+            let id = self.used_ids.unique("pipeline");
             self.stages.push(id.clone());
             self.jobs.push(scripted_job(
                 id.clone(),
@@ -771,11 +801,11 @@ impl<'a> Reader<'a> {
         for stmt in stmts {
             if stmt.name() == Some("stage") && stmt.block.is_some() {
                 let name = self.stage_name(stmt);
-                let top = Self::unique(&mut self.used_stages, &name);
+                let top = self.used_stages.unique(&name);
                 self.stages.push(top.clone());
                 let mut sink = StepSink::default();
                 self.steps(stmt.block(), &mut sink, true, false);
-                let id = Self::unique(&mut self.used_ids, &name);
+                let id = self.used_ids.unique(&name);
                 let mut job = scripted_job(
                     id.clone(),
                     top,

@@ -450,6 +450,10 @@ fn file_names_and_fileset() {
     assert!(is_jenkinsfile("android/JenkinsFile"));
     assert!(!is_jenkinsfile("vars/build.groovy"));
     assert!(!is_jenkinsfile("Jenkinsfile-notes.md"));
+    assert!(!is_jenkinsfile("docs/Jenkinsfile.md"));
+    assert!(!is_jenkinsfile("Jenkinsfile.yaml"));
+    assert!(is_jenkinsfile("Jenkinsfile.groovy"));
+    assert!(!is_jenkinsfile("Jenkinsfile."));
     let files = FileSet::new(vec![
         RepoFile {
             path: "Jenkinsfile".into(),
@@ -624,4 +628,13 @@ fn closures_in_script_blocks_are_read_once() {
         .filter_map(|s| Some((s.run.as_deref()?, s.location.line)))
         .collect();
     assert_eq!(runs, vec![("one", 7), ("two", 8)]);
+}
+
+#[test]
+fn duplicate_names_never_collide() {
+    let src = "pipeline {\n stages {\n  stage('A') { steps { sh 'a' } }\n  stage('A#2') { steps { sh 'b' } }\n  stage('A') { steps { sh 'c' } }\n  stage('post') { steps { sh 'd' } }\n }\n post { always { echo 'x' } }\n}";
+    let (p, _) = parse(src);
+    assert_eq!(ids(&p), ["A", "A#2", "A#3", "post", "post#2"]);
+    assert_eq!(p.stages, ["A", "A#2", "A#3", "post"]);
+    assert_eq!(job(&p, "A#3").name.as_deref(), Some("A"));
 }
