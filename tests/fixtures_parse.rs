@@ -513,3 +513,40 @@ fn mature_gitlab() {
         EdgeKind::Needs,
     );
 }
+
+/// The fixtures are well-formed: every YAML file (Helm templates aside, they are
+/// Go templates) loads with the located YAML loader and every JSON file parses,
+/// so a parser failure on them is the parser's, not the fixture's.
+#[test]
+fn fixture_files_are_well_formed() {
+    for name in [
+        "notebook-only",
+        "basic-gha",
+        "mature-gha",
+        "mature-gitlab",
+        "jenkins-enterprise",
+    ] {
+        let files = fixture(name);
+        assert!(
+            files.iter().all(|f| f.content.is_some()),
+            "{name}: fixtures are text only"
+        );
+        assert!(
+            files.contains("README.md"),
+            "{name}: every fixture says what it shows"
+        );
+        for f in files.iter() {
+            let text = f.content.as_deref().unwrap();
+            let is_template = f.path.contains("/templates/") && f.path.contains("chart");
+            if (f.path.ends_with(".yml") || f.path.ends_with(".yaml")) && !is_template {
+                if let Err(e) = mlops_maturity::pipeline::yaml::parse(text) {
+                    panic!("{name}/{}: {e:?}", f.path);
+                }
+            }
+            if f.path.ends_with(".json") || f.path.ends_with(".ipynb") {
+                serde_json::from_str::<serde_json::Value>(text)
+                    .unwrap_or_else(|e| panic!("{name}/{}: {e}", f.path));
+            }
+        }
+    }
+}
