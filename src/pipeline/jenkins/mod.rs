@@ -132,7 +132,10 @@ pub fn parse_text(path: &str, text: &str, diagnostics: &mut Vec<Diagnostic>) -> 
             pipeline.location = Location::new(path, root.line);
             reader.declarative(root, &mut pipeline.triggers);
         }
-        None => reader.scripted(&stmts),
+        None => {
+            reader.job_properties(&stmts, &mut pipeline.triggers, 0);
+            reader.scripted(&stmts);
+        }
     }
     pipeline.stages = reader.stages;
     pipeline.jobs = reader.jobs;
@@ -300,7 +303,11 @@ impl<'a> Reader<'a> {
 
     fn trigger(&self, t: &Stmt) -> Option<Trigger> {
         let name = t.name()?;
-        let args = t.args(self.src);
+        Some(self.trigger_call(name, &t.args(self.src), t.line))
+    }
+
+    /// A trigger from its call: `cron('H 2 * * *')`, `upstream(upstreamProjects: 'a,b')`, …
+    fn trigger_call(&self, name: &str, args: &Args, line: u32) -> Trigger {
         let first = args.first().map(|v| v.text().to_string());
         let (kind, detail) = match name {
             "cron" | "parameterizedCron" => (TriggerKind::Schedule, first.into_iter().collect()),
@@ -331,13 +338,71 @@ impl<'a> Reader<'a> {
             }
             other => (TriggerKind::Other(other.to_string()), vec![]),
         };
-        Some(Trigger {
+        Trigger {
             kind,
             branches: vec![],
             paths: vec![],
             detail,
-            location: self.loc(t.line),
-        })
+            location: self.loc(line),
+        }
+    }
+
+    /// Scripted pipelines declare triggers and parameters as job properties:
+    /// `properties([pipelineTriggers([cron('H 4 * * *')]), parameters([string(name: 'X')])])`.
+    fn job_properties(&self, stmts: &[Stmt], triggers: &mut Vec<Trigger>, depth: usize) {
+        use lexer::TokKind;
+        if depth > tree::MAX_DEPTH {
+            return;
+        }
+        for stmt in stmts {
+            if stmt.name() == Some("properties") {
+                let toks = &stmt.head;
+                let mut i = 0;
+                while i < toks.len() {
+                    let (TokKind::Ident(name), Some(TokKind::LParen)) =
+                        (&toks[i].kind, toks.get(i + 1).map(|t| &t.kind))
+                    else {
+                        i += 1;
+                        continue;
+                    };
+                    let close = tree::matching_close(toks, i + 1).unwrap_or(toks.len() - 1);
+                    let inner = toks.get(i + 1..=close).unwrap_or(&[]);
+                    match name.as_str() {
+                        "cron" | "parameterizedCron" | "pollSCM" | "upstream" | "githubPush"
+                        | "gitlab" | "bitbucketPush" | "GenericTrigger" => {
+                            let args = tree::parse_args(inner, self.src);
+                            triggers.push(self.trigger_call(name, &args, toks[i].line));
+                            i = close + 1;
+                        }
+                        "parameters" => {
+                            // Parameter names: every `name: '…'` inside the list.
+                            let names = inner
+                                .windows(3)
+                                .filter_map(|w| match (&w[0].kind, &w[1].kind, &w[2].kind) {
+                                    (TokKind::Ident(k), TokKind::Colon, TokKind::Str(v))
+                                        if k == "name" =>
+                                    {
+                                        Some(v.clone())
+                                    }
+                                    _ => None,
+                                })
+                                .collect();
+                            triggers.push(Trigger {
+                                kind: TriggerKind::Manual,
+                                branches: vec![],
+                                paths: vec![],
+                                detail: names,
+                                location: self.loc(toks[i].line),
+                            });
+                            i = close + 1;
+                        }
+                        // `pipelineTriggers([…])` and other wrappers: look inside.
+                        _ => i += 2,
+                    }
+                }
+            }
+            self.job_properties(stmt.block(), triggers, depth + 1);
+        }
     }
 
     fn stage_name(&self, stage: &Stmt) -> String {

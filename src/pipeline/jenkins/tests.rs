@@ -638,3 +638,34 @@ fn duplicate_names_never_collide() {
     assert_eq!(p.stages, ["A", "A#2", "A#3", "post"]);
     assert_eq!(job(&p, "A#3").name.as_deref(), Some("A"));
 }
+
+#[test]
+fn scripted_job_properties_give_triggers() {
+    let src = r#"properties([
+  pipelineTriggers([cron('H 4 * * 1-5'), upstream(upstreamProjects: 'base-image')]),
+  parameters([booleanParam(name: 'DEPLOY', defaultValue: false), string(name: 'TAG')])
+])
+node { stage('x') { sh 'y' } }
+"#;
+    let (p, _) = parse(src);
+    let t: Vec<(&TriggerKind, Vec<&str>, u32)> = p
+        .triggers
+        .iter()
+        .map(|t| {
+            (
+                &t.kind,
+                t.detail.iter().map(String::as_str).collect(),
+                t.location.line,
+            )
+        })
+        .collect();
+    assert_eq!(
+        t,
+        vec![
+            (&TriggerKind::Push, vec!["scm"], 1),
+            (&TriggerKind::Schedule, vec!["H 4 * * 1-5"], 2),
+            (&TriggerKind::Upstream, vec!["base-image"], 2),
+            (&TriggerKind::Manual, vec!["DEPLOY", "TAG"], 3),
+        ]
+    );
+}
