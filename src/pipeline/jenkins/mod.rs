@@ -445,11 +445,15 @@ impl<'a> Reader<'a> {
                         into.runs_on = vec![label];
                     }
                 }
-                Some(other @ ("dockerfile" | "kubernetes")) => {
-                    into.runs_on = vec![other.to_string()];
-                    if let Some(image) = spec.child("defaultContainer").and_then(value) {
-                        into.image = Some(image);
-                    }
+                Some("dockerfile") => into.runs_on = vec!["dockerfile".to_string()],
+                Some("kubernetes") => {
+                    into.runs_on = vec!["kubernetes".to_string()];
+                    // The pod spec is inline YAML: its first `image:` is the build image.
+                    into.image = spec
+                        .child("yaml")
+                        .and_then(value)
+                        .and_then(|pod| first_yaml_image(&pod))
+                        .or(into.image.take());
                 }
                 _ => {}
             }
@@ -756,11 +760,12 @@ impl<'a> Reader<'a> {
                     Some((n.clone(), i + 1))
                 }
                 // Command syntax after an assignment: `def ok = input message: '…'`,
-                // `x = sh 'cmd'`. The arguments run to the end of the statement.
+                // `x = sh 'cmd'`, `def m = readJSON file: 'metrics.json'`. Only
+                // step calls can be written so; the arguments run to the end.
                 (TokKind::Ident(n), Some(TokKind::Str(_) | TokKind::Ident(_)), third, _)
                     if i > 0
                         && toks[i - 1].kind == TokKind::Op('=')
-                        && (SHELL_STEPS.contains(&n.as_str()) || n == "input" || n == "build")
+                        && !GROOVY_KEYWORDS.contains(&n.as_str())
                         && (matches!(toks[i + 1].kind, TokKind::Str(_))
                             || third == Some(&TokKind::Colon)) =>
                 {
@@ -926,6 +931,18 @@ fn scripted_job(
         cache: false,
         location,
     }
+}
+
+/// The first `image:` value of an inline pod spec, quotes removed.
+fn first_yaml_image(pod: &str) -> Option<String> {
+    pod.lines().find_map(|line| {
+        let rest = line
+            .trim_start()
+            .trim_start_matches("- ")
+            .strip_prefix("image:")?;
+        let image = rest.trim().trim_matches(|c| c == '"' || c == '\'');
+        (!image.is_empty()).then(|| image.to_string())
+    })
 }
 
 /// Fill the dialect-neutral job fields that other dialects declare outright

@@ -669,3 +669,46 @@ node { stage('x') { sh 'y' } }
         ]
     );
 }
+
+#[test]
+fn kubernetes_agent_image_and_assigned_step_calls() {
+    let src = r#"pipeline {
+  agent {
+    kubernetes {
+      defaultContainer 'python'
+      yaml """
+spec:
+  containers:
+  - name: python
+    image: "python:3.11-slim"
+"""
+    }
+  }
+  stages {
+    stage('Gate') {
+      steps {
+        script {
+          def metrics = readJSON file: 'metrics.json'
+          if (metrics.accuracy < 0.9) {
+            error("accuracy ${metrics.accuracy} below 0.9")
+          }
+        }
+      }
+    }
+  }
+}"#;
+    let (p, _) = parse(src);
+    let gate = job(&p, "Gate");
+    assert_eq!(gate.runs_on, ["kubernetes"]);
+    assert_eq!(gate.image.as_deref(), Some("python:3.11-slim"));
+    let steps: Vec<(Option<&str>, u32)> = gate
+        .steps
+        .iter()
+        .map(|s| (uses(s), s.location.line))
+        .collect();
+    assert_eq!(steps, vec![(Some("readJSON"), 17), (Some("error"), 19)]);
+    assert_eq!(
+        gate.steps[0].with.get("file").map(String::as_str),
+        Some("metrics.json")
+    );
+}
