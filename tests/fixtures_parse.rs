@@ -251,7 +251,6 @@ fn jenkins_enterprise() {
 }
 
 #[test]
-#[ignore = "needs github/gitlab parsers (merged later)"]
 fn basic_gha() {
     let parsed = parse("basic-gha");
     parsed.no_errors();
@@ -273,7 +272,6 @@ fn basic_gha() {
 }
 
 #[test]
-#[ignore = "needs github/gitlab parsers (merged later)"]
 fn mature_gha() {
     let parsed = parse("mature-gha");
     parsed.no_errors();
@@ -370,7 +368,6 @@ fn mature_gha() {
 }
 
 #[test]
-#[ignore = "needs github/gitlab parsers (merged later)"]
 fn mature_gitlab() {
     let parsed = parse("mature-gitlab");
     parsed.no_errors();
@@ -379,14 +376,17 @@ fn mature_gitlab() {
     assert_eq!(p.system, CiSystem::GitlabCi);
     assert_eq!(
         p.stages,
+        // GitLab always adds `.pre` and `.post` around the declared stages.
         [
+            ".pre",
             "lint",
             "test",
             "train",
             "evaluate",
             "build",
             "staging",
-            "production"
+            "production",
+            ".post"
         ]
     );
     // Hidden template jobs (`.python-job`, `.helm-deploy`, …) are not jobs.
