@@ -1,8 +1,5 @@
 //! The fixture repositories under `fixtures/repos/` parse into the pipelines,
 //! jobs and job-graph edges they were written to show.
-//!
-//! The GitHub and GitLab parsers are built on other branches; their tests state
-//! the expected behaviour now and are ignored until those parsers are merged.
 
 use std::path::Path;
 use std::sync::Arc;
