@@ -65,8 +65,20 @@ fn hostile_fixtures_are_reported_and_the_scan_goes_on() {
     assert_eq!(nul.content, None);
     assert_eq!(
         codes_for(&snap, ".github/workflows/nul.yml"),
-        ["binary-file"]
+        ["binary-file", "workflow-unread"]
     );
+
+    // Each broken pipeline file gets a diagnostic naming it; the others still parse.
+    for broken in [
+        ".github/workflows/broken.yml",
+        ".github/workflows/bomb.yml",
+        ".github/workflows/deep.yml",
+        ".github/workflows/tabs.yml",
+        ".gitlab-ci.yml",
+    ] {
+        assert_eq!(codes_for(&snap, broken), ["yaml-syntax"], "{broken}");
+    }
+    assert_eq!(codes_for(&snap, "Jenkinsfile"), ["jenkinsfile-syntax"]);
 
     let docker = snap.files.get("Dockerfile").unwrap();
     assert_eq!(docker.skipped, Some(SkipReason::NotUtf8));
