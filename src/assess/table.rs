@@ -331,6 +331,48 @@ impl Table {
     }
 }
 
+/// Markers around the generated part of `docs/interpretation.md`.
+pub const DOC_BEGIN: &str =
+    "<!-- BEGIN GENERATED TABLE (cargo test updates it with UPDATE_DOCS=1) -->";
+pub const DOC_END: &str = "<!-- END GENERATED TABLE -->";
+
+impl Table {
+    /// The table as Markdown, one section per sub-item: what `docs/interpretation.md` shows.
+    pub fn to_markdown(&self) -> String {
+        let mut o = format!("Table version **{}**.\n", self.version);
+        let mut last_domain = "";
+        for c in &self.sub_items {
+            let Some(s) = standard::sub_item(&c.id) else {
+                continue;
+            };
+            if s.sub_domain_id() != last_domain {
+                last_domain = s.sub_domain_id();
+                if let Some(d) = standard::sub_domain(last_domain) {
+                    o.push_str(&format!("\n### {} {}\n", d.id, d.name.both()));
+                }
+            }
+            let ml = if s.ml_specific {
+                " — ML-specific"
+            } else {
+                ""
+            };
+            o.push_str(&format!("\n#### {} {}{ml}\n\n", s.id, s.name.both()));
+            o.push_str("| level | requirement | criterion | 判定条件 |\n|---|---|---|---|\n");
+            for level in 2..=standard::MAX_LEVEL {
+                for r in c.level(level) {
+                    o.push_str(&format!(
+                        "| {level} | `{}` | {} | {} |\n",
+                        r.expr,
+                        r.text.en.replace('|', "\\|"),
+                        r.text.zh.replace('|', "\\|")
+                    ));
+                }
+            }
+        }
+        o
+    }
+}
+
 fn check_expr(expr: &Expr) -> Result<(), String> {
     match expr {
         Expr::Practice { id, qualifiers } => {
@@ -406,6 +448,37 @@ mod tests {
                 assert!(strong, "{} L{level} rests on one plain file practice", s.id);
             }
         }
+    }
+
+    /// docs/interpretation.md shows the table as it is; `UPDATE_DOCS=1 cargo test` rewrites it.
+    #[test]
+    fn docs_show_the_current_table() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/interpretation.md");
+        let doc = std::fs::read_to_string(&path).unwrap();
+        let table = Table::builtin().unwrap();
+        let (Some(b), Some(e)) = (doc.find(DOC_BEGIN), doc.find(DOC_END)) else {
+            panic!("docs/interpretation.md lacks the generated-table markers");
+        };
+        let generated = format!("{DOC_BEGIN}\n{}{DOC_END}", table.to_markdown());
+        let current = &doc[b..e + DOC_END.len()];
+        if current != generated {
+            if std::env::var_os("UPDATE_DOCS").is_some() {
+                let updated = format!("{}{generated}{}", &doc[..b], &doc[e + DOC_END.len()..]);
+                std::fs::write(&path, updated).unwrap();
+            } else {
+                panic!(
+                    "docs/interpretation.md is out of date: run `UPDATE_DOCS=1 cargo test --lib docs_show`"
+                );
+            }
+        }
+        for s in &standard::SUB_ITEMS {
+            assert!(
+                doc.contains(s.id),
+                "docs/interpretation.md does not mention {}",
+                s.id
+            );
+        }
+        assert!(doc.contains(&table.version));
     }
 
     #[test]

@@ -74,6 +74,9 @@ pub struct Report {
     pub config: Option<String>,
     /// Lowest overall level of the projects (the repository's level when it is one project).
     pub overall: u8,
+    /// Mean of the projects' mean scores (the repository's mean score when it is one
+    /// project): a continuous score, not a level.
+    pub mean_score: f64,
     /// One entry per assessed project; a repository without `[[project]]` is one project.
     pub projects: Vec<ProjectReport>,
     /// What the scan wants the user to know (unreadable files, YAML errors …).
@@ -193,8 +196,15 @@ impl Report {
             .map(|p| p.overall)
             .min()
             .unwrap_or(standard::MIN_LEVEL);
+        let mean_score = if projects.is_empty() {
+            f64::from(standard::MIN_LEVEL)
+        } else {
+            let sum: f64 = projects.iter().map(|p| p.mean_score).sum();
+            (sum / projects.len() as f64 * 100.0).round() / 100.0
+        };
         Report {
             schema: SCHEMA,
+            mean_score,
             tool: Tool::default(),
             table_version: table_version.to_string(),
             source,
