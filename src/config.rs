@@ -27,6 +27,7 @@ use serde::Deserialize;
 use crate::assess::practices;
 use crate::detect::{Confidence, Detection, Evidence, Origin, PracticeFinding};
 use crate::evidence::{Location, Snapshot};
+use crate::pipeline::Pipeline;
 use crate::standard;
 
 /// The file name looked for at the root of a scanned repository.
@@ -305,6 +306,52 @@ impl Config {
     }
 }
 
+impl Config {
+    /// Apply `production_environments` to a detection: evidence located in a pipeline job
+    /// (directly, or through the first link of its chain) that deploys to a named
+    /// environment gets the `production` qualifier when the name matches a pattern and
+    /// loses it otherwise. Without patterns the detectors' own judgement stands.
+    pub fn apply_production_environments(&self, detection: &mut Detection, pipelines: &[Pipeline]) {
+        if self.production_environments.is_empty() {
+            return;
+        }
+        // (file, first line) of every job, with its fixed environment name when it has one.
+        let mut jobs: Vec<(&str, u32, Option<&str>)> = pipelines
+            .iter()
+            .flat_map(|p| &p.jobs)
+            .map(|j| {
+                let env = j
+                    .environment
+                    .as_ref()
+                    .filter(|e| !e.dynamic)
+                    .map(|e| e.name.as_str());
+                (j.location.path.as_str(), j.location.line, env)
+            })
+            .collect();
+        jobs.sort_unstable();
+        let job_env = |loc: &Location| -> Option<&str> {
+            jobs.iter()
+                .rfind(|(path, line, _)| *path == loc.path && *line <= loc.line)
+                .and_then(|(_, _, env)| *env)
+        };
+        for finding in &mut detection.findings {
+            for ev in &mut finding.evidence {
+                let Origin::File { location } = &ev.origin else {
+                    continue;
+                };
+                let env = job_env(location).or_else(|| ev.chain.first().and_then(&job_env));
+                let Some(env) = env else { continue };
+                if self.is_production_environment(env) == Some(true) {
+                    ev.qualifiers
+                        .insert(crate::detect::qualifier::PRODUCTION.to_string());
+                } else {
+                    ev.qualifiers.remove(crate::detect::qualifier::PRODUCTION);
+                }
+            }
+        }
+    }
+}
+
 impl Project {
     /// The part of a snapshot this project is assessed on: files under its folder plus
     /// shared files outside every declared project (root CI, Makefile, dependabot …);
@@ -419,6 +466,81 @@ sub_items = ["2.2.4"]
         let ev = &d.findings[1].evidence[0];
         assert!(ev.is_attested());
         assert_eq!(ev.rule, ATTEST_RULE);
+    }
+
+    #[test]
+    fn production_environments_set_the_qualifier() {
+        use crate::pipeline::{CiSystem, EnvironmentRef, Job};
+        let job = |id: &str, line: u32, env: &str| Job {
+            id: id.into(),
+            name: None,
+            stage: None,
+            needs: None,
+            steps: vec![],
+            environment: Some(EnvironmentRef {
+                name: env.into(),
+                dynamic: false,
+                url: None,
+                action: None,
+                tier: None,
+                location: Location::new("ci.yml", line + 1),
+            }),
+            manual: false,
+            conditions: vec![],
+            may_fail: false,
+            disabled: false,
+            matrix: None,
+            runs_on: vec![],
+            image: None,
+            services: vec![],
+            calls: None,
+            triggers: None,
+            artifact_reports: vec![],
+            artifact_paths: vec![],
+            cache: false,
+            location: Location::new("ci.yml", line),
+        };
+        let pipeline = Pipeline {
+            id: "ci.yml".into(),
+            system: CiSystem::GithubActions,
+            name: None,
+            file: "ci.yml".into(),
+            triggers: vec![],
+            stages: vec![],
+            jobs: vec![job("stage", 10, "staging"), job("ship", 20, "live-eu")],
+            includes: vec![],
+            reusable: false,
+            location: Location::new("ci.yml", 1),
+        };
+        let ev = |line: u32, q: &[&str]| Evidence {
+            rule: "r".into(),
+            origin: Origin::File {
+                location: Location::new("ci.yml", line),
+            },
+            excerpt: String::new(),
+            chain: vec![],
+            qualifiers: q.iter().map(|s| s.to_string()).collect(),
+            confidence: Confidence::High,
+        };
+        let mut d = Detection {
+            findings: vec![PracticeFinding {
+                practice: "deploy.automated".into(),
+                evidence: vec![ev(14, &["production"]), ev(25, &[]), ev(3, &[])],
+            }],
+            diagnostics: vec![],
+        };
+        let c = Config::parse("production_environments = [\"live*\"]", "c").unwrap();
+        c.apply_production_environments(&mut d, std::slice::from_ref(&pipeline));
+        let e = &d.findings[0].evidence;
+        assert!(
+            !e[0].has("production"),
+            "staging is not production by the config"
+        );
+        assert!(e[1].has("production"), "live-eu matches live*");
+        assert!(!e[2].has("production"), "outside any job: unchanged");
+        let mut d2 = d.clone();
+        Config::default().apply_production_environments(&mut d2, &[pipeline]);
+        assert_eq!(d2, d, "no patterns, no change");
     }
 
     #[test]

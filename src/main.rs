@@ -340,6 +340,7 @@ fn scan(args: ScanArgs) -> anyhow::Result<ExitCode> {
         }
         let graph = JobGraph::build(&scoped.pipelines);
         let mut detection = detect::detect(&scoped, &graph, &rules);
+        config.apply_production_environments(&mut detection, &scoped.pipelines);
         config.add_attestations(&mut detection);
         for d in detection.diagnostics.drain(..) {
             if !diagnostics.contains(&d) {
