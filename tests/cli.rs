@@ -290,7 +290,20 @@ fn detectors_and_evidence_commands() {
         .get_output()
         .stdout
         .clone();
-    assert!(json_of(&out).is_array());
+    let list = json_of(&out);
+    let coded = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["kind"] == "coded")
+        .count();
+    assert!(coded >= 1, "coded detectors are listed");
+    assert!(
+        list.as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["practice"] == "deploy.gated_by_tests")
+    );
     let repo = tiny_repo();
     let out = bin()
         .arg("evidence")

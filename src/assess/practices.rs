@@ -367,6 +367,13 @@ pub const PRACTICES: &[Practice] = &[
         candidate
     ),
     p!(
+        "model.conversion_validated",
+        Repo,
+        "converted models are checked against the source model (parity or accuracy check)",
+        "转换后的模型与源模型进行一致性或精度校验",
+        candidate
+    ),
+    p!(
         "serving.shadow",
         Repo,
         "shadow or mirrored traffic to a candidate model",
