@@ -259,3 +259,21 @@ fn assessment_is_pure() {
     let d = detection(&[("ci.pipeline", vec![observed("ci.yml", 1, &[])])]);
     assert_eq!(run(&d, &Config::default()), run(&d, &Config::default()));
 }
+
+#[test]
+fn shown_evidence_is_one_piece_per_place() {
+    let mut second_rule = observed("eval.py", 3, &[]);
+    second_rule.rule = "another-rule".into();
+    let d = detection(&[(
+        "model.evaluation",
+        vec![
+            observed("eval.py", 3, &[]),
+            second_rule,
+            observed("eval.py", 9, &[]),
+        ],
+    )]);
+    let a = run(&d, &Config::default());
+    let used = &sub(&a, "3.1.1").met[0].requirements[0].evidence[0];
+    assert_eq!(used.observed, 3, "counts keep every piece");
+    assert_eq!(used.shown.len(), 2, "display keeps one per place");
+}

@@ -113,7 +113,7 @@ pub struct EvidenceUse {
     pub observed: usize,
     /// How many matching pieces were attested in the configuration.
     pub attested: usize,
-    /// Up to [`EVIDENCE_SHOWN`] pieces, observed first.
+    /// Up to [`EVIDENCE_SHOWN`] pieces at distinct places, observed first, then by confidence.
     pub shown: Vec<Evidence>,
 }
 
@@ -223,14 +223,25 @@ impl Ctx<'_> {
                 if found.is_empty() {
                     return None;
                 }
-                found.sort_by_key(|e| e.is_attested());
+                // Observed first, stronger first; one piece per place (several rules may
+                // point at the same line).
+                found.sort_by_key(|e| (e.is_attested(), std::cmp::Reverse(e.confidence)));
                 let attested = found.iter().filter(|e| e.is_attested()).count();
+                let mut shown: Vec<Evidence> = Vec::new();
+                for e in &found {
+                    if shown.len() == EVIDENCE_SHOWN {
+                        break;
+                    }
+                    if !shown.iter().any(|s| s.origin == e.origin) {
+                        shown.push((*e).clone());
+                    }
+                }
                 Some(vec![EvidenceUse {
                     practice: id.clone(),
                     qualifiers: qualifiers.clone(),
                     observed: found.len() - attested,
                     attested,
-                    shown: found.into_iter().take(EVIDENCE_SHOWN).cloned().collect(),
+                    shown,
                 }])
             }
             Expr::All(xs) => {

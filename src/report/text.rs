@@ -71,7 +71,20 @@ fn clean(s: &str) -> String {
         .collect()
 }
 
-const NAME_COLUMN: usize = 62;
+/// Width of the name column: the longest "    id name" row plus a gap.
+fn name_column(p: &super::ProjectReport) -> usize {
+    let widest = p
+        .sub_items()
+        .map(|s| display_width(&format!("    {} {}", s.id, s.name)))
+        .chain(
+            p.sub_domains
+                .iter()
+                .map(|d| display_width(&format!("{} {}", d.id, d.name))),
+        )
+        .max()
+        .unwrap_or(0);
+    widest + 2
+}
 
 pub fn render(report: &Report, options: &TextOptions) -> String {
     let mut o = String::new();
@@ -121,8 +134,9 @@ fn render_into(o: &mut String, r: &Report, opt: &TextOptions) -> std::fmt::Resul
             ))
         )?;
         writeln!(o)?;
+        let column = name_column(proj);
         for d in &proj.sub_domains {
-            let head = pad(&format!("{} {}", d.id, d.name), NAME_COLUMN);
+            let head = pad(&format!("{} {}", d.id, d.name), column);
             writeln!(
                 o,
                 "{}{} {}",
@@ -131,7 +145,7 @@ fn render_into(o: &mut String, r: &Report, opt: &TextOptions) -> std::fmt::Resul
                 d.level
             )?;
             for i in &d.items {
-                let head = pad(&format!("  {} {}", i.id, i.name), NAME_COLUMN);
+                let head = pad(&format!("  {} {}", i.id, i.name), column);
                 writeln!(
                     o,
                     "{}{} {}",
@@ -140,7 +154,7 @@ fn render_into(o: &mut String, r: &Report, opt: &TextOptions) -> std::fmt::Resul
                     i.level
                 )?;
                 for s in &i.sub_items {
-                    let head = pad(&format!("    {} {}", s.id, s.name), NAME_COLUMN);
+                    let head = pad(&format!("    {} {}", s.id, s.name), column);
                     writeln!(
                         o,
                         "{}{} {}  {}",
@@ -236,11 +250,27 @@ fn evidence_note(s: &SubItemResult, lang: Lang) -> String {
 
 fn verbose_lines(o: &mut String, s: &SubItemResult, p: &Paint, lang: Lang) -> std::fmt::Result {
     let indent = "             ";
+    // Higher levels often rest on the same evidence as lower ones: list each piece once.
+    let mut listed: Vec<(&str, &Origin)> = Vec::new();
     for m in &s.met {
         for q in &m.requirements {
             writeln!(o, "{indent}L{} {}", m.level, p.dim(&q.when))?;
             for u in &q.evidence {
-                for e in &u.shown {
+                let fresh: Vec<_> = u
+                    .shown
+                    .iter()
+                    .filter(|e| !listed.contains(&(u.practice.as_str(), &e.origin)))
+                    .collect();
+                if fresh.is_empty() {
+                    writeln!(
+                        o,
+                        "{indent}  {:<26} {}",
+                        u.practice,
+                        p.dim(lang.s("(as above)", "（同上）"))
+                    )?;
+                }
+                for e in fresh {
+                    listed.push((u.practice.as_str(), &e.origin));
                     let (place, kind) = match &e.origin {
                         Origin::File { location } => {
                             (location.to_string(), lang.s("observed", "观测"))
