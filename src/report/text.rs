@@ -268,6 +268,7 @@ fn verbose_lines(o: &mut String, s: &SubItemResult, p: &Paint, lang: Lang) -> st
                         u.practice,
                         p.dim(lang.s("(as above)", "（同上）"))
                     )?;
+                    continue;
                 }
                 for e in fresh {
                     listed.push((u.practice.as_str(), &e.origin));
@@ -299,8 +300,9 @@ fn verbose_lines(o: &mut String, s: &SubItemResult, p: &Paint, lang: Lang) -> st
                         writeln!(o, "{indent}    {}", p.dim(&excerpt))?;
                     }
                 }
+                // Fewer than the maximum shown means the rest repeat a place already shown.
                 let more = (u.observed + u.attested).saturating_sub(u.shown.len());
-                if more > 0 {
+                if more > 0 && u.shown.len() == crate::assess::EVIDENCE_SHOWN {
                     writeln!(o, "{indent}  … {more} {}", lang.s("more", "条更多"))?;
                 }
             }
