@@ -195,10 +195,16 @@ fn render_into(o: &mut String, r: &Report, lang: Lang) -> std::fmt::Result {
         writeln!(o)?;
         let mut any = false;
         for s in p.sub_items() {
+            // Each piece once per sub-item, at the lowest level it supports.
+            let mut listed: Vec<(&str, &Origin)> = Vec::new();
             for m in &s.met {
                 for q in &m.requirements {
                     for u in &q.evidence {
                         for e in &u.shown {
+                            if listed.contains(&(u.practice.as_str(), &e.origin)) {
+                                continue;
+                            }
+                            listed.push((u.practice.as_str(), &e.origin));
                             if !any {
                                 writeln!(
                                     o,
@@ -230,7 +236,7 @@ fn render_into(o: &mut String, r: &Report, lang: Lang) -> std::fmt::Result {
                                 "| {} | {} | {} | {} |",
                                 s.id,
                                 m.level,
-                                escape(&u.practice),
+                                code(&u.practice),
                                 place
                             )?;
                         }
