@@ -317,3 +317,54 @@ fn detectors_and_evidence_commands() {
     assert!(v["snapshot"].is_object());
     assert!(v["graph"]["edges"].is_array());
 }
+
+#[test]
+fn usage_errors_exit_2_with_a_hint() {
+    let repo = tiny_repo();
+    bin()
+        .args(["scan", "--exclude", "[oops"])
+        .arg(repo.path())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--exclude").and(predicate::str::contains("help:")));
+    bin()
+        .args(["scan", "--output", "/nonexistent-dir/x/report.json"])
+        .arg(repo.path())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("cannot write the report"));
+    bin()
+        .args(["scan", "--config", "x.toml", "--no-config"])
+        .arg(repo.path())
+        .assert()
+        .code(2);
+    bin()
+        .args(["scan", "--fail-under", "7"])
+        .arg(repo.path())
+        .assert()
+        .code(2);
+    let file = repo.path().join("README.md");
+    bin()
+        .arg("scan")
+        .arg(&file)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("not a directory"));
+}
+
+#[test]
+fn explain_items_and_practices() {
+    bin()
+        .args(["explain", "2.2", "--lang", "zh"])
+        .assert()
+        .success()
+        .stdout(
+            predicate::str::contains("持续部署 (Continuous deployment)")
+                .and(predicate::str::contains("2.2.4")),
+        );
+    bin()
+        .args(["explain", "history.deploy_frequency"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("history").and(predicate::str::contains("2.2.2")));
+}
