@@ -47,7 +47,6 @@ pub struct Driver {
     pub name: &'static str,
     pub version: &'static str,
     pub semantic_version: &'static str,
-    pub information_uri: &'static str,
     pub rules: Vec<Rule>,
 }
 
@@ -202,7 +201,6 @@ pub fn build(report: &Report, lang: Lang) -> SarifLog {
                     name: report.tool.name,
                     version: report.tool.version,
                     semantic_version: report.tool.version,
-                    information_uri: "https://github.com/mlops-maturity/mlops-maturity",
                     rules,
                 },
             },
