@@ -3,8 +3,10 @@
 //!
 //! Data flows one way: [`connect`] → [`evidence::Snapshot`] → [`pipeline`] (one job
 //! graph) → [`detect`] (practices) → [`assess`] (levels) → [`report`].
+//! [`config`] reads the scanned repository's `.mlops-maturity.toml`.
 
 pub mod assess;
+pub mod config;
 pub mod connect;
 pub mod detect;
 pub mod evidence;

@@ -1,14 +1,40 @@
-use std::path::PathBuf;
+//! The `mlops-maturity` command line.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use anyhow::{Context, bail};
 use clap::{Parser, Subcommand, ValueEnum};
 
+use mlops_maturity::assess::{self, Table, practices};
+use mlops_maturity::config::{self, Config};
 use mlops_maturity::connect::{self, ConnectOptions};
+use mlops_maturity::detect::{self, RuleSet};
+use mlops_maturity::evidence::{Diagnostic, Severity};
 use mlops_maturity::pipeline::JobGraph;
+use mlops_maturity::report::{self, Lang, ProjectReport, Report};
+use mlops_maturity::standard;
+
+const EXAMPLES: &str = "\
+Examples:
+  mlops-maturity scan                          # scan the current checkout, terminal report
+  mlops-maturity scan ../ranker --verbose      # list the evidence behind every level
+  mlops-maturity scan . --format json -o report.json
+  mlops-maturity scan . --format sarif -o mlops.sarif
+  mlops-maturity scan . --fail-under 2         # exit 1 when the overall level is below 2
+  mlops-maturity explain 2.2.3                 # what a sub-item needs, level by level
+  mlops-maturity explain deploy.rollback       # a practice and where it counts
+  mlops-maturity explain levels                # what levels 1-5 mean
+  mlops-maturity detectors --format json       # the rules in use";
 
 /// Infer CAICT Model/MLOps (model delivery) maturity levels from the evidence in a repository.
+///
+/// Reads CI pipelines, serving manifests, ML code and git metadata of a local checkout,
+/// and infers the level (1-5) of each of the 32 sub-items of the standard, naming the
+/// evidence (file:line) behind every level and what is missing for the next.
 #[derive(Debug, Parser)]
-#[command(name = "mlops-maturity", version, about, long_about = None)]
+#[command(name = "mlops-maturity", version, about, long_about, after_help = EXAMPLES)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -16,38 +42,147 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Scan a repository and report what it shows.
-    Scan {
+    /// Scan a repository and report its maturity levels.
+    #[command(after_help = "\
+Exit status: 0 success · 1 overall level below --fail-under · 2 usage or I/O error.
+Diagnostics (unreadable files, YAML errors) go to stderr; the report goes to stdout or --output.
+Configuration: PATH/.mlops-maturity.toml is read when present (see docs/config.md).")]
+    Scan(ScanArgs),
+    /// Print the evidence snapshot and the job graph (for debugging detectors).
+    Evidence {
         /// Local checkout to scan.
         #[arg(default_value = ".")]
         path: PathBuf,
-        #[arg(long, value_enum, default_value_t = Format::Text)]
-        format: Format,
-    },
-    /// Print the evidence snapshot and the job graph.
-    Evidence {
-        #[arg(default_value = ".")]
-        path: PathBuf,
-        #[arg(long, value_enum, default_value_t = Format::Json)]
-        format: Format,
+        #[arg(long, value_enum, default_value_t = EvidenceFormat::Json)]
+        format: EvidenceFormat,
         /// Include file contents in the JSON snapshot (large).
         #[arg(long)]
         include_content: bool,
+        /// Files larger than this many bytes are recorded by path and size only.
+        #[arg(long, value_name = "BYTES")]
+        max_file_size: Option<u64>,
+    },
+    /// Explain a sub-item (e.g. 2.2.3), an item or sub-domain (2.2, 2), a practice
+    /// (e.g. deploy.rollback), or `levels`.
+    Explain {
+        /// A sub-item, item or sub-domain id, a practice id, or `levels`.
+        id: String,
+        /// Language of the prose (names are always shown in both).
+        #[arg(long, value_enum, default_value_t = LangArg::En)]
+        lang: LangArg,
+    },
+    /// List the detectors (data rules and coded detectors) in use.
+    Detectors {
+        #[arg(long, value_enum, default_value_t = EvidenceFormat::Text)]
+        format: EvidenceFormat,
+        /// Also load the rules of these folders.
+        #[arg(long = "detectors", value_name = "DIR")]
+        detectors: Vec<PathBuf>,
     },
 }
 
+#[derive(Debug, clap::Args)]
+struct ScanArgs {
+    /// Local checkout to scan.
+    #[arg(default_value = ".")]
+    path: PathBuf,
+    /// Report format.
+    #[arg(long, short = 'f', value_enum, default_value_t = ReportFormat::Text)]
+    format: ReportFormat,
+    /// Write the report to FILE instead of stdout.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Language of the prose (names are always shown in both).
+    #[arg(long, value_enum, default_value_t = LangArg::En)]
+    lang: LangArg,
+    /// Exit with status 1 when the overall level is below N (1-5).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(1..=5))]
+    fail_under: Option<u8>,
+    /// Extra detector rule folder (repeatable).
+    #[arg(long = "detectors", value_name = "DIR")]
+    detectors: Vec<PathBuf>,
+    /// Configuration file to use instead of PATH/.mlops-maturity.toml.
+    #[arg(long, value_name = "FILE", conflicts_with = "no_config")]
+    config: Option<PathBuf>,
+    /// Ignore any configuration file.
+    #[arg(long)]
+    no_config: bool,
+    /// List the evidence behind every level and every next step.
+    #[arg(long, short = 'v')]
+    verbose: bool,
+    /// Files larger than this many bytes are recorded by path and size only.
+    #[arg(long, value_name = "BYTES")]
+    max_file_size: Option<u64>,
+    /// Leave out paths matching this gitignore-style glob (repeatable).
+    #[arg(long, value_name = "GLOB")]
+    exclude: Vec<String>,
+}
+
 #[derive(Debug, Clone, Copy, ValueEnum)]
-enum Format {
+enum ReportFormat {
+    Text,
+    Json,
+    Markdown,
+    Sarif,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum EvidenceFormat {
     Text,
     Json,
 }
 
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum LangArg {
+    En,
+    Zh,
+}
+
+impl From<LangArg> for Lang {
+    fn from(l: LangArg) -> Self {
+        match l {
+            LangArg::En => Lang::En,
+            LangArg::Zh => Lang::Zh,
+        }
+    }
+}
+
+/// A failure that is the user's to fix (bad path, bad config): exit 2 with a hint.
+#[derive(Debug)]
+struct UsageError {
+    message: String,
+    help: String,
+}
+
+impl std::fmt::Display for UsageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.message)
+    }
+}
+
+impl std::error::Error for UsageError {}
+
+fn usage(message: impl Into<String>, help: impl Into<String>) -> anyhow::Error {
+    anyhow::Error::new(UsageError {
+        message: message.into(),
+        help: help.into(),
+    })
+}
+
 fn main() -> ExitCode {
+    std::panic::set_hook(Box::new(|info| {
+        eprintln!("mlops-maturity: internal error: {info}");
+        eprintln!("this is a bug, please report it with the command line you ran");
+    }));
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");
+            match e.downcast_ref::<UsageError>() {
+                Some(u) => eprintln!("help: {}", u.help),
+                None => eprintln!("help: run `mlops-maturity --help` for usage"),
+            }
             ExitCode::from(2)
         }
     }
@@ -55,35 +190,530 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Command::Scan { path, format } | Command::Evidence { path, format, .. } => {
-            let snapshot = connect::scan_local(&path, &ConnectOptions::default())?;
-            for d in &snapshot.diagnostics {
-                eprintln!("{d}");
+        Command::Scan(args) => scan(args),
+        Command::Evidence {
+            path,
+            format,
+            include_content,
+            max_file_size,
+        } => evidence(&path, format, include_content, max_file_size),
+        Command::Explain { id, lang } => {
+            let table = Table::builtin()?;
+            let text = explain(&id, &table, lang.into())?;
+            print_out(&text)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Detectors { format, detectors } => {
+            let mut rules = RuleSet::builtin().context("loading the built-in rules")?;
+            for dir in &detectors {
+                rules.load_dir(dir).map_err(|e| {
+                    usage(
+                        format!("{e}"),
+                        "check the --detectors folder and its *.toml rules",
+                    )
+                })?;
             }
-            let graph = JobGraph::build(&snapshot.pipelines);
-            match format {
-                Format::Json => {
-                    let mut snap = snapshot.clone();
-                    snap.files.strip_contents();
-                    let out = serde_json::json!({
-                        "snapshot": snap,
-                        "graph": { "edges": graph.edges(&snapshot.pipelines) },
-                    });
-                    println!("{}", serde_json::to_string_pretty(&out)?);
-                }
-                Format::Text => {
-                    println!(
-                        "{}: {} files, {} pipelines",
-                        snapshot.source.target,
-                        snapshot.files.len(),
-                        snapshot.pipelines.len()
-                    );
-                    for p in &snapshot.pipelines {
-                        println!("  {} ({}): {} jobs", p.file, p.system.label(), p.jobs.len());
-                    }
-                }
-            }
+            print_out(&render_detectors(&rules, format))?;
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// Write to stdout; a closed pipe (`| head`) is not an error worth a message.
+fn print_out(text: &str) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        r => r.context("writing to stdout"),
+    }
+}
+
+fn check_path(path: &Path) -> anyhow::Result<()> {
+    if !path.exists() {
+        return Err(usage(
+            format!("{}: no such file or directory", path.display()),
+            "give the path of a local checkout, e.g. `mlops-maturity scan .`",
+        ));
+    }
+    if !path.is_dir() {
+        return Err(usage(
+            format!("{}: not a directory", path.display()),
+            "give the root folder of a repository checkout, not a file",
+        ));
+    }
+    Ok(())
+}
+
+fn load_config(args: &ScanArgs) -> anyhow::Result<Config> {
+    if args.no_config {
+        return Ok(Config::default());
+    }
+    let (file, shown) = match &args.config {
+        Some(f) => (f.clone(), f.display().to_string()),
+        None => {
+            let f = args.path.join(config::FILE_NAME);
+            if !f.is_file() {
+                return Ok(Config::default());
+            }
+            (f, config::FILE_NAME.to_string())
+        }
+    };
+    Config::load(&file, &shown).map_err(|e| {
+        usage(
+            format!("configuration: {e}"),
+            "fix the file (see docs/config.md), or run with --no-config",
+        )
+    })
+}
+
+fn scan(args: ScanArgs) -> anyhow::Result<ExitCode> {
+    check_path(&args.path)?;
+    let config = load_config(&args)?;
+    let table = Table::builtin()?;
+    let mut options = ConnectOptions::default();
+    if let Some(max) = args.max_file_size {
+        options.max_file_size = max;
+    }
+    options.exclude = config
+        .exclude
+        .iter()
+        .chain(&args.exclude)
+        .cloned()
+        .collect();
+    for g in &options.exclude {
+        globset::Glob::new(g).map_err(|e| {
+            usage(
+                format!("--exclude {g}: {e}"),
+                "use a gitignore-style glob such as `vendor/**`",
+            )
+        })?;
+    }
+    let snapshot = connect::scan_local(&args.path, &options)
+        .with_context(|| format!("scanning {}", args.path.display()))?;
+
+    let mut rules = RuleSet::builtin().context("loading the built-in rules")?;
+    let rule_dirs = config
+        .detectors
+        .iter()
+        .map(|d| args.path.join(d))
+        .chain(args.detectors.iter().cloned());
+    for dir in rule_dirs {
+        rules.load_dir(&dir).map_err(|e| {
+            usage(
+                format!("detector rules: {e}"),
+                "check the folder given by --detectors or `detectors` in the configuration",
+            )
+        })?;
+    }
+
+    let mut diagnostics = snapshot.diagnostics.clone();
+    let mut projects = Vec::new();
+    let scopes: Vec<(Option<String>, String, mlops_maturity::evidence::Snapshot)> =
+        if config.projects.is_empty() {
+            vec![(None, String::new(), snapshot.clone())]
+        } else {
+            config
+                .projects
+                .iter()
+                .map(|p| {
+                    (
+                        Some(p.name.clone()),
+                        p.path.clone(),
+                        p.scope(&snapshot, &config.projects),
+                    )
+                })
+                .collect()
+        };
+    for (name, path, scoped) in scopes {
+        if !path.is_empty() && scoped.files.under(&path).next().is_none() {
+            diagnostics.push(Diagnostic::warning(
+                "project-empty",
+                format!(
+                    "project `{}`: no files under `{path}`",
+                    name.as_deref().unwrap_or("")
+                ),
+                config
+                    .file
+                    .as_ref()
+                    .map(|f| mlops_maturity::evidence::Location::file(f.clone())),
+            ));
+        }
+        let graph = JobGraph::build(&scoped.pipelines);
+        let mut detection = detect::detect(&scoped, &graph, &rules);
+        config.apply_production_environments(&mut detection, &scoped.pipelines);
+        config.add_attestations(&mut detection);
+        for d in detection.diagnostics.drain(..) {
+            if !diagnostics.contains(&d) {
+                diagnostics.push(d);
+            }
+        }
+        let assessment = assess::assess(&detection, &table, &config);
+        let anchor = report::anchor_file(&scoped);
+        projects.push(ProjectReport::new(
+            name, path, assessment, &detection, anchor,
+        ));
+    }
+    let report = Report::new(
+        snapshot.source.clone(),
+        &table.version,
+        config.file.clone(),
+        projects,
+        diagnostics,
+    );
+
+    print_diagnostics(&report.diagnostics);
+    let lang: Lang = args.lang.into();
+    let color = args.output.is_none()
+        && std::io::stdout().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let text = match args.format {
+        ReportFormat::Text => report::text::render(
+            &report,
+            &report::text::TextOptions {
+                lang,
+                color,
+                verbose: args.verbose,
+            },
+        ),
+        ReportFormat::Json => report::json::render(&report),
+        ReportFormat::Markdown => report::markdown::render(&report, lang),
+        ReportFormat::Sarif => report::sarif::render(&report, lang),
+    };
+    match &args.output {
+        Some(file) => std::fs::write(file, text).map_err(|e| {
+            usage(
+                format!("{}: cannot write the report: {e}", file.display()),
+                "check that the folder exists and is writable",
+            )
+        })?,
+        None => print_out(&text)?,
+    }
+    if let Some(min) = args.fail_under
+        && report.overall < min
+    {
+        eprintln!(
+            "mlops-maturity: overall level {} is below --fail-under {min}",
+            report.overall
+        );
+        return Ok(ExitCode::from(1));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Concise diagnostics on stderr: the first few, then a count.
+fn print_diagnostics(diagnostics: &[Diagnostic]) {
+    const SHOWN: usize = 10;
+    for d in diagnostics.iter().take(SHOWN) {
+        eprintln!("{d}");
+    }
+    if diagnostics.len() > SHOWN {
+        eprintln!(
+            "… and {} more (see the JSON report)",
+            diagnostics.len() - SHOWN
+        );
+    }
+    if !diagnostics.is_empty() {
+        let errors = diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .count();
+        let warnings = diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Warning)
+            .count();
+        eprintln!(
+            "{} diagnostics ({errors} errors, {warnings} warnings)",
+            diagnostics.len()
+        );
+    }
+}
+
+fn evidence(
+    path: &Path,
+    format: EvidenceFormat,
+    include_content: bool,
+    max_file_size: Option<u64>,
+) -> anyhow::Result<ExitCode> {
+    check_path(path)?;
+    let mut options = ConnectOptions::default();
+    if let Some(max) = max_file_size {
+        options.max_file_size = max;
+    }
+    let snapshot = connect::scan_local(path, &options)
+        .with_context(|| format!("scanning {}", path.display()))?;
+    print_diagnostics(&snapshot.diagnostics);
+    let graph = JobGraph::build(&snapshot.pipelines);
+    let text = match format {
+        EvidenceFormat::Json => {
+            let mut snap = snapshot.clone();
+            if !include_content {
+                snap.files.strip_contents();
+            }
+            let out = serde_json::json!({
+                "snapshot": snap,
+                "graph": { "edges": graph.edges(&snapshot.pipelines) },
+            });
+            serde_json::to_string_pretty(&out)? + "\n"
+        }
+        EvidenceFormat::Text => {
+            let mut t = format!(
+                "{}: {} files, {} pipelines, {} job-graph edges\n",
+                snapshot.source.target,
+                snapshot.files.len(),
+                snapshot.pipelines.len(),
+                graph.graph.edge_count()
+            );
+            for p in &snapshot.pipelines {
+                t.push_str(&format!(
+                    "  {} ({}): {} jobs\n",
+                    p.file,
+                    p.system.label(),
+                    p.jobs.len()
+                ));
+            }
+            for e in graph.edges(&snapshot.pipelines) {
+                t.push_str(&format!("  {} → {} ({:?})\n", e.from, e.to, e.kind));
+            }
+            t
+        }
+    };
+    print_out(&text)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Coded detectors (graph and API questions rules cannot express), by the practice they
+/// report. Listed here until `detect::coded` publishes its own list; entries that
+/// `RuleSet::infos()` already returns are not repeated.
+const CODED_DETECTORS: &[&str] = &[
+    "ci.on_change",
+    "build.schedule",
+    "vcs.branch_policy",
+    "deploy.gated_by_tests",
+    "deploy.environments",
+    "deploy.approval_gate",
+    "api.branch_protection",
+    "api.environment_protection",
+    "api.registry_versions",
+];
+
+/// Rule infos plus the coded detectors.
+fn all_detectors(rules: &RuleSet) -> Vec<detect::RuleInfo> {
+    let mut infos = rules.infos();
+    for id in CODED_DETECTORS {
+        if infos.iter().any(|i| i.kind == "coded" && i.id == *id) {
+            continue;
+        }
+        infos.push(detect::RuleInfo {
+            id: (*id).to_string(),
+            practice: (*id).to_string(),
+            description: practices::practice(id)
+                .map(|p| p.en.to_string())
+                .unwrap_or_default(),
+            kind: "coded".to_string(),
+            source: "src/detect/coded.rs".to_string(),
+        });
+    }
+    infos
+}
+
+fn render_detectors(rules: &RuleSet, format: EvidenceFormat) -> String {
+    let infos = all_detectors(rules);
+    match format {
+        EvidenceFormat::Json => serde_json::to_string_pretty(&infos).unwrap_or_default() + "\n",
+        EvidenceFormat::Text => {
+            if infos.is_empty() {
+                return "no detectors loaded\n".to_string();
+            }
+            let mut t = String::new();
+            for i in &infos {
+                t.push_str(&format!(
+                    "{:<40} {:<26} {:<6} {}\n    {}\n",
+                    i.id, i.practice, i.kind, i.source, i.description
+                ));
+            }
+            t.push_str(&format!("{} detectors\n", infos.len()));
+            t
+        }
+    }
+}
+
+/// The text of `explain ID`.
+fn explain(id: &str, table: &Table, lang: Lang) -> anyhow::Result<String> {
+    let mut o = String::new();
+    let id = id.trim();
+    if id.eq_ignore_ascii_case("levels") {
+        o.push_str(lang.s(
+            "Levels of the standard (cumulative: level N needs every level below it)\n\n",
+            "标准的等级（逐级累积：N 级须满足其下所有等级）\n\n",
+        ));
+        for l in &standard::LEVELS {
+            o.push_str(&format!(
+                "{} {}\n    {}\n",
+                l.level,
+                l.name.both(),
+                lang.s(l.meaning.en, l.meaning.zh)
+            ));
+        }
+        return Ok(o);
+    }
+    if let Some(s) = standard::sub_item(id) {
+        let item = standard::item(s.item_id());
+        let domain = standard::sub_domain(s.sub_domain_id());
+        o.push_str(&format!("{} {}\n", s.id, s.name.both()));
+        if let (Some(i), Some(d)) = (item, domain) {
+            o.push_str(&format!(
+                "  {}: {} {}\n  {}: {} {}\n",
+                lang.s("item", "能力项"),
+                i.id,
+                i.name.both(),
+                lang.s("sub-domain", "能力子域"),
+                d.id,
+                d.name.both()
+            ));
+        }
+        if s.ml_specific {
+            o.push_str(&format!(
+                "  {}\n",
+                lang.s("ML-specific sub-item", "机器学习特有的能力子项")
+            ));
+        }
+        for (what, def_id) in [
+            (lang.s("definition", "定义"), s.id),
+            (lang.s("item definition", "能力项定义"), s.item_id()),
+        ] {
+            if let Some((en, zh)) = practices::definition(def_id) {
+                o.push_str(&format!("  {what}: {}\n", lang.s(en, zh)));
+            }
+        }
+        o.push_str(&format!(
+            "\n{} ({} {})\n",
+            lang.s("Criteria per level", "各等级判定条件"),
+            lang.s("interpretation table", "解读表"),
+            table.version
+        ));
+        o.push_str(&format!(
+            "  L1 {}\n",
+            lang.s("nothing observed (default)", "未观测到任何证据（默认）")
+        ));
+        if let Some(c) = table.sub_item(s.id) {
+            for level in 2..=standard::MAX_LEVEL {
+                for r in c.level(level) {
+                    o.push_str(&format!(
+                        "  L{level} {}\n     {}\n",
+                        lang.pick(&r.text),
+                        r.expr
+                    ));
+                }
+            }
+            o.push_str(&format!(
+                "\n{}\n",
+                lang.s("Practices that count", "计入的实践")
+            ));
+            for p in c.practices() {
+                if let Some(pr) = practices::practice(p) {
+                    let candidate = if pr.candidate {
+                        lang.s(", candidate id", "，候选 ID")
+                    } else {
+                        ""
+                    };
+                    o.push_str(&format!(
+                        "  {:<28} {} [{}{candidate}]\n",
+                        pr.id,
+                        lang.s(pr.en, pr.zh),
+                        pr.source.label()
+                    ));
+                }
+            }
+        }
+        o.push_str(&format!(
+            "\n{}\n",
+            lang.s(
+                "Attested practices (from .mlops-maturity.toml) count, but cannot lift a sub-item above level 3 on their own.",
+                "声明的实践（.mlops-maturity.toml）计入，但仅凭声明不能使子项超过 3 级。"
+            )
+        ));
+        return Ok(o);
+    }
+    if let Some(i) = standard::item(id) {
+        o.push_str(&format!("{} {}\n", i.id, i.name.both()));
+        if let Some((en, zh)) = practices::definition(i.id) {
+            o.push_str(&format!(
+                "  {}: {}\n",
+                lang.s("definition", "定义"),
+                lang.s(en, zh)
+            ));
+        }
+        for s in standard::sub_items_of(i.id) {
+            o.push_str(&format!("  {} {}\n", s.id, s.name.both()));
+        }
+        o.push_str(&format!(
+            "{}\n",
+            lang.s(
+                "Run `mlops-maturity explain <sub-item>` for the criteria.",
+                "运行 `mlops-maturity explain <子项>` 查看判定条件。"
+            )
+        ));
+        return Ok(o);
+    }
+    if let Some(d) = standard::sub_domain(id) {
+        o.push_str(&format!("{} {}\n", d.id, d.name.both()));
+        if let Some((en, zh)) = practices::definition(d.id) {
+            o.push_str(&format!(
+                "  {}: {}\n",
+                lang.s("definition", "定义"),
+                lang.s(en, zh)
+            ));
+        }
+        for i in standard::items_of(d.id) {
+            o.push_str(&format!("  {} {}\n", i.id, i.name.both()));
+            for s in standard::sub_items_of(i.id) {
+                o.push_str(&format!("    {} {}\n", s.id, s.name.both()));
+            }
+        }
+        return Ok(o);
+    }
+    if let Some(p) = practices::practice(id) {
+        o.push_str(&format!(
+            "{}\n  {}\n  {}: {}\n",
+            p.id,
+            lang.s(p.en, p.zh),
+            lang.s("source", "来源"),
+            p.source.label()
+        ));
+        if p.candidate {
+            o.push_str(&format!(
+                "  {}\n",
+                lang.s(
+                    "candidate id (not yet in the published practice catalog)",
+                    "候选 ID（尚未收入实践目录）"
+                )
+            ));
+        }
+        o.push_str(&format!("\n{}\n", lang.s("Counts for", "计入")));
+        let mut any = false;
+        for c in &table.sub_items {
+            for level in 2..=standard::MAX_LEVEL {
+                for r in c.level(level) {
+                    if r.expr.practices().contains(&p.id) {
+                        let name = standard::sub_item(&c.id)
+                            .map(|s| s.name.both())
+                            .unwrap_or_default();
+                        o.push_str(&format!("  {} {} L{level}: {}\n", c.id, name, r.expr));
+                        any = true;
+                    }
+                }
+            }
+        }
+        if !any {
+            o.push_str(&format!(
+                "  {}\n",
+                lang.s("no level requirement names it", "没有等级条件引用它")
+            ));
+        }
+        return Ok(o);
+    }
+    bail!(UsageError {
+        message: format!("`{id}` is not a sub-item, item, sub-domain or practice id"),
+        help: "try `mlops-maturity explain 2.2.3`, `mlops-maturity explain ci.tests` or `mlops-maturity explain levels`".into(),
+    })
 }
