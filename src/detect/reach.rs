@@ -1,13 +1,35 @@
 //! Following what a pipeline step invokes inside the repository (Makefile targets,
 //! shell scripts, tox/nox sessions, job specs), with a bounded depth, so that a
 //! practice found there counts as run by the pipeline.
+//!
+//! Nothing is ever executed: the step's `run` text is split into simple commands
+//! ([`shell`]), each command is matched against the invocation forms we know
+//! (`make`, `bash x.sh`, `python -m pkg.mod`, `tox -e`, `nox -s`, `dvc repro`,
+//! `pytest`, `npm run`, `just`, `invoke`, `papermill`, `jupyter nbconvert
+//! --execute`, `az ml job create -f`, `kubectl apply -f`), and the part of the
+//! file it names is reported with the chain that leads there.
+//!
+//! Chains: the step's location, then for each hop the line of the command (or
+//! make target header) that invoked the next part, then the entry of the reached
+//! part itself (target header, tox `commands` key, nox function, DVC stage key,
+//! or the whole file as `path` with line 0).
 
-use crate::evidence::{FileSet, Location};
+mod make;
+mod runners;
+mod shell;
+
+use std::collections::HashSet;
+
+use crate::evidence::{FileSet, Location, RepoFile};
 use crate::pipeline::Step;
+
+use runners::{Part, Run, RunText, dir_of, join, normalise};
 
 /// A part of a repository file that a step reaches.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reached {
+    /// A file; or a directory (no trailing slash) when a test runner is pointed at
+    /// a folder (`pytest tests/`): then everything under it is reached, see [`Reached::files`].
     pub path: String,
     /// 1-based inclusive line range inside `path` (a Makefile recipe, a tox section);
     /// `None` = the whole file.
@@ -16,8 +38,701 @@ pub struct Reached {
     pub chain: Vec<Location>,
 }
 
+impl Reached {
+    /// The repository files this part covers: the file itself, or every file
+    /// under the directory it names.
+    pub fn files<'a>(&'a self, files: &'a FileSet) -> Vec<&'a RepoFile> {
+        match files.get(&self.path) {
+            Some(file) => vec![file],
+            None => files.under(&self.path).collect(),
+        }
+    }
+
+    /// True when a 1-based line of `path` lies inside the reached part.
+    pub fn covers(&self, line: u32) -> bool {
+        self.lines.is_none_or(|(a, b)| line >= a && line <= b)
+    }
+}
+
+/// At most this many parts per step (work bound; reports stay readable).
+pub const MAX_REACHED: usize = 50;
+/// At most this many simple commands examined per step, across all hops.
+const MAX_COMMANDS: usize = 5_000;
+
 /// Everything a step reaches, up to `max_depth` hops.
 pub fn follow_step(files: &FileSet, step: &Step, max_depth: usize) -> Vec<Reached> {
-    let _ = (files, step, max_depth);
-    Vec::new()
+    let Some(run) = step.run.as_deref() else {
+        return Vec::new();
+    };
+    let mut follower = Follower {
+        files,
+        max_depth,
+        out: Vec::new(),
+        seen: HashSet::new(),
+        commands: 0,
+    };
+    let ctx = Context {
+        prefix: vec![step.location.clone()],
+        depth: 0,
+        file: None,
+    };
+    follower.follow_text(run, 1, "", &ctx);
+    follower.out
+}
+
+/// Where the commands being followed come from.
+#[derive(Debug, Clone)]
+struct Context {
+    /// Chain so far (step location and the hops before the current part).
+    prefix: Vec<Location>,
+    /// Hops taken to get here (0 = the step's own text).
+    depth: usize,
+    /// The file the commands are in (`None` for the step itself).
+    file: Option<String>,
+}
+
+struct Follower<'a> {
+    files: &'a FileSet,
+    max_depth: usize,
+    out: Vec<Reached>,
+    seen: HashSet<(String, Option<(u32, u32)>)>,
+    commands: usize,
+}
+
+/// Tools that `python -m X` runs the same way as `X`.
+const PYTHON_TOOLS: &[&str] = &[
+    "pytest", "tox", "nox", "dvc", "papermill", "jupyter", "invoke", "coverage",
+];
+
+impl Follower<'_> {
+    fn full(&self) -> bool {
+        self.out.len() >= MAX_REACHED || self.commands >= MAX_COMMANDS
+    }
+
+    /// Follow every command of a shell text. `first_line` is the file line of
+    /// the text's first line; `cwd` the working directory it starts in.
+    fn follow_text(&mut self, text: &str, first_line: u32, cwd: &str, ctx: &Context) {
+        let mut cwd = cwd.to_string();
+        let mut dir_stack: Vec<String> = Vec::new();
+        for command in shell::commands(text) {
+            if self.full() {
+                return;
+            }
+            self.commands += 1;
+            let line = first_line.saturating_add(command.line.saturating_sub(1));
+            let words = shell::strip_prefixes(&command.words);
+            match words.first().map(String::as_str) {
+                Some("cd") | Some("pushd") => {
+                    let target = words.get(1).map(String::as_str).unwrap_or("");
+                    let previous = cwd.clone();
+                    cwd = self.change_dir(&cwd, target, ctx);
+                    if words.first().is_some_and(|w| w == "pushd") {
+                        dir_stack.push(previous);
+                    }
+                }
+                Some("popd") => cwd = dir_stack.pop().unwrap_or_default(),
+                _ => self.follow_words(words, line, &cwd, ctx),
+            }
+        }
+    }
+
+    fn change_dir(&self, cwd: &str, target: &str, ctx: &Context) -> String {
+        let script_dir = ctx.file.as_deref().map(dir_of).unwrap_or("");
+        if target.is_empty() || target == "~" {
+            return String::new();
+        }
+        let target = strip_workspace(target);
+        // `cd "$(dirname "$0")"` and friends: the script's own folder.
+        let target = if target.contains("dirname") || target.contains("BASH_SOURCE") {
+            let rest = target.rsplit_once([')', '}']).map_or("", |(_, r)| r);
+            join(script_dir, rest.trim_start_matches('/'))
+        } else if target.starts_with('/') || target.contains('$') {
+            return cwd.to_string();
+        } else {
+            join(cwd, target)
+        };
+        normalise(&target)
+    }
+
+    /// The file a word names, relative to the working directory, then to the
+    /// current file's folder, then to the repository root.
+    fn resolve(&self, cwd: &str, word: &str, ctx: &Context, dirs_too: bool) -> Option<String> {
+        let word = strip_workspace(word);
+        if word.is_empty() || word.contains('$') || word.contains('*') || word.starts_with('/') {
+            return None;
+        }
+        let script_dir = ctx.file.as_deref().map(dir_of).unwrap_or("");
+        for base in [cwd, script_dir, ""] {
+            let candidate = normalise(&join(base, word));
+            if candidate.is_empty() {
+                continue;
+            }
+            if self.files.contains(&candidate)
+                || (dirs_too && self.files.under(&candidate).next().is_some())
+            {
+                return Some(candidate);
+            }
+        }
+        None
+    }
+
+    /// Match one simple command against the invocation forms we know.
+    fn follow_words(&mut self, words: &[String], line: u32, cwd: &str, ctx: &Context) {
+        let Some(program) = words.first() else {
+            return;
+        };
+        let args = words.get(1..).unwrap_or_default();
+        let name = program.rsplit('/').next().unwrap_or(program);
+        let invoked_at = ctx.file.as_ref().map(|f| Location::new(f.clone(), line));
+        if matches!(name, "make" | "gmake") && !program.contains('/') {
+            for (via, part) in self.make_parts(cwd, args, ctx) {
+                self.add(part, invoked_at.clone(), via, ctx);
+            }
+            return;
+        }
+        let parts: Vec<Part> = match name {
+            "bash" | "sh" | "zsh" | "dash" | "source" | "." => {
+                let mut rest = args;
+                while let Some(w) = rest.first() {
+                    if w == "-c" {
+                        // `bash -c "…"`: the text is followed as if written here.
+                        if let Some(text) = rest.get(1) {
+                            self.follow_text(text, line, cwd, ctx);
+                        }
+                        return;
+                    }
+                    if !w.starts_with('-') {
+                        break;
+                    }
+                    rest = &rest[1..];
+                }
+                rest.first()
+                    .and_then(|s| self.resolve(cwd, s, ctx, false))
+                    .map(|p| self.file_part(&p))
+                    .into_iter()
+                    .collect()
+            }
+            n if is_python(n) => self.python_parts(cwd, args, line, ctx),
+            "pytest" | "py.test" => self.pytest_parts(cwd, args, ctx),
+            "coverage" => {
+                // `coverage run [-m] pytest …` / `coverage run x.py`
+                if args.first().is_some_and(|a| a == "run") {
+                    let rest = skip_options(args.get(1..).unwrap_or_default(), &["--rcfile", "--source", "--omit", "--include", "--data-file", "--concurrency", "--context"]);
+                    self.python_parts(cwd, rest, line, ctx)
+                } else {
+                    Vec::new()
+                }
+            }
+            "tox" => {
+                let envs = option_values(args, &["-e", "--env", "-f"]);
+                runners::tox_parts(self.files, cwd, &envs)
+            }
+            "nox" => {
+                let mut sessions = option_values(args, &["-s", "--session", "--sessions", "-e"]);
+                sessions.extend(option_values(args, &["-t", "--tags"]));
+                let noxfile = option_values(args, &["-f", "--noxfile"]).into_iter().next();
+                runners::nox_parts(self.files, cwd, &sessions, noxfile.as_deref())
+            }
+            "invoke" | "inv" => {
+                let tasks: Vec<String> = args.iter().filter(|a| !a.starts_with('-')).cloned().collect();
+                runners::invoke_parts(self.files, cwd, &tasks)
+            }
+            "just" => {
+                let recipes: Vec<String> = args
+                    .iter()
+                    .filter(|a| !a.starts_with('-') && !a.contains('='))
+                    .cloned()
+                    .collect();
+                runners::just_parts(self.files, cwd, &recipes)
+            }
+            "npm" | "yarn" | "pnpm" | "bun" => match npm_script(name, args) {
+                Some(script) => runners::npm_parts(self.files, cwd, &script),
+                None => Vec::new(),
+            },
+            "dvc" => match args.first().map(String::as_str) {
+                Some("repro") | Some("exp") => {
+                    let rest: &[String] = if args.first().is_some_and(|a| a == "exp") {
+                        if args.get(1).is_some_and(|a| a == "run") {
+                            args.get(2..).unwrap_or_default()
+                        } else {
+                            return;
+                        }
+                    } else {
+                        args.get(1..).unwrap_or_default()
+                    };
+                    let single = rest.iter().any(|a| a == "-s" || a == "--single-item");
+                    let targets: Vec<&String> = rest.iter().filter(|a| !a.starts_with('-')).collect();
+                    if targets.is_empty() {
+                        runners::dvc_parts(self.files, cwd, None, single)
+                    } else {
+                        targets
+                            .into_iter()
+                            .flat_map(|t| runners::dvc_parts(self.files, cwd, Some(t), single))
+                            .collect()
+                    }
+                }
+                _ => Vec::new(),
+            },
+            "papermill" => args
+                .iter()
+                .find(|a| !a.starts_with('-'))
+                .and_then(|nb| self.resolve(cwd, nb, ctx, false))
+                .map(|p| self.file_part(&p))
+                .into_iter()
+                .collect(),
+            "jupyter" => {
+                let executes = match args.first().map(String::as_str) {
+                    Some("nbconvert") => args.iter().any(|a| a == "--execute"),
+                    Some("execute") | Some("run") => true,
+                    _ => false,
+                };
+                if executes {
+                    args.iter()
+                        .filter(|a| a.ends_with(".ipynb"))
+                        .filter_map(|nb| self.resolve(cwd, nb, ctx, false))
+                        .map(|p| self.file_part(&p))
+                        .collect()
+                } else {
+                    Vec::new()
+                }
+            }
+            "az" if args.first().is_some_and(|a| a == "ml") => {
+                let is_create = args.get(2).is_some_and(|a| a == "create" || a == "update")
+                    && args.get(1).is_some_and(|a| a == "job" || a == "pipeline");
+                if is_create {
+                    option_values(args, &["-f", "--file"])
+                        .iter()
+                        .filter_map(|f| self.resolve(cwd, f, ctx, false))
+                        .filter_map(|p| runners::job_spec_part(self.files, &p))
+                        .collect()
+                } else {
+                    Vec::new()
+                }
+            }
+            "kubectl" | "oc" if args.first().is_some_and(|a| a == "apply" || a == "create") => {
+                option_values(args, &["-f", "--filename"])
+                    .iter()
+                    .filter_map(|f| self.resolve(cwd, f, ctx, false))
+                    .filter(|p| self.is_k8s_job(p))
+                    .filter_map(|p| runners::job_spec_part(self.files, &p))
+                    .collect()
+            }
+            "Rscript" | "julia" | "node" => args
+                .iter()
+                .find(|a| !a.starts_with('-'))
+                .and_then(|f| self.resolve(cwd, f, ctx, false))
+                .map(|p| self.file_part(&p))
+                .into_iter()
+                .collect(),
+            _ => {
+                // A script run by path: `./scripts/train.sh`, `bin/deploy`, `./train.py`.
+                let looks_like_path = program.contains('/')
+                    || [".sh", ".bash", ".py"].iter().any(|e| program.ends_with(e));
+                if looks_like_path {
+                    self.resolve(cwd, program, ctx, false)
+                        .map(|p| self.file_part(&p))
+                        .into_iter()
+                        .collect()
+                } else {
+                    Vec::new()
+                }
+            }
+        };
+        for part in parts {
+            self.add(part, invoked_at.clone(), Vec::new(), ctx);
+        }
+    }
+
+    /// Record a reached part and follow what it runs, within the depth bound.
+    /// `via`: locations passed between the invoking command and the part
+    /// (the headers of the make targets that need a prerequisite).
+    fn add(
+        &mut self,
+        part: Part,
+        invoked_at: Option<Location>,
+        via: Vec<Location>,
+        ctx: &Context,
+    ) {
+        if self.full() {
+            return;
+        }
+        if !self.seen.insert((part.path.clone(), part.lines)) {
+            return; // already reached (cycle or repeated invocation)
+        }
+        let mut prefix = ctx.prefix.clone();
+        prefix.extend(invoked_at);
+        prefix.extend(via);
+        let mut chain = prefix.clone();
+        chain.push(part.entry.clone());
+        self.out.push(Reached {
+            path: part.path.clone(),
+            lines: part.lines,
+            chain,
+        });
+        let depth = ctx.depth + 1;
+        if depth >= self.max_depth {
+            return;
+        }
+        let inner = Context {
+            prefix,
+            depth,
+            file: Some(part.path.clone()),
+        };
+        for Run { line, text, cwd } in part.runs {
+            if self.full() {
+                return;
+            }
+            match text {
+                RunText::Shell(t) => self.follow_text(&t, line, &cwd, &inner),
+                RunText::Words(words) => {
+                    self.commands += 1;
+                    let words = shell::strip_prefixes(&words);
+                    self.follow_words(words, line, &cwd, &inner);
+                }
+            }
+        }
+    }
+
+    /// A whole file; shell scripts are followed further.
+    fn file_part(&self, path: &str) -> Part {
+        let runs = match self.files.text(path) {
+            Some(text) if is_shell_script(path, text) => vec![Run {
+                line: 1,
+                text: RunText::Shell(text.to_string()),
+                cwd: String::new(),
+            }],
+            _ => Vec::new(),
+        };
+        Part {
+            path: path.to_string(),
+            lines: None,
+            entry: Location::file(path),
+            runs,
+        }
+    }
+
+    fn is_k8s_job(&self, path: &str) -> bool {
+        self.files.text(path).is_some_and(|t| {
+            t.lines()
+                .any(|l| matches!(l.trim(), "kind: Job" | "kind: CronJob"))
+        })
+    }
+
+    /// `python [opts] x.py`, `python -m pkg.mod`, `python -m pytest …`.
+    fn python_parts(&mut self, cwd: &str, args: &[String], line: u32, ctx: &Context) -> Vec<Part> {
+        let mut rest = args;
+        while let Some(w) = rest.first() {
+            match w.as_str() {
+                "-c" => return Vec::new(),
+                "-m" => {
+                    let Some(module) = rest.get(1) else {
+                        return Vec::new();
+                    };
+                    let tool = module.split('.').next().unwrap_or(module);
+                    if PYTHON_TOOLS.contains(&tool) {
+                        let mut words = vec![tool.to_string()];
+                        words.extend(rest.get(2..).unwrap_or_default().iter().cloned());
+                        self.follow_words(&words, line, cwd, ctx);
+                        return Vec::new();
+                    }
+                    return self
+                        .module_path(cwd, module, ctx)
+                        .map(|p| self.file_part(&p))
+                        .into_iter()
+                        .collect();
+                }
+                "-W" | "-X" => rest = rest.get(2..).unwrap_or_default(),
+                w if w.starts_with('-') => rest = &rest[1..],
+                _ => break,
+            }
+        }
+        rest.first()
+            .and_then(|script| self.resolve(cwd, script, ctx, false))
+            .map(|p| self.file_part(&p))
+            .into_iter()
+            .collect()
+    }
+
+    /// `pkg.mod` → `pkg/mod.py` or `pkg/mod/__main__.py`, in cwd or `src/`.
+    fn module_path(&self, cwd: &str, module: &str, ctx: &Context) -> Option<String> {
+        let rel = module.replace('.', "/");
+        for base in [cwd.to_string(), join(cwd, "src")] {
+            for candidate in [format!("{rel}.py"), format!("{rel}/__main__.py")] {
+                if let Some(p) = self.resolve(&base, &candidate, ctx, false) {
+                    return Some(p);
+                }
+            }
+        }
+        None
+    }
+
+    /// `pytest [paths]`: the named test files or folders, else `testpaths`, else `tests/`.
+    fn pytest_parts(&self, cwd: &str, args: &[String], ctx: &Context) -> Vec<Part> {
+        let mut named: Vec<String> = args
+            .iter()
+            .filter(|a| !a.starts_with('-'))
+            .map(|a| a.split("::").next().unwrap_or(a).to_string())
+            .filter_map(|a| self.resolve(cwd, &a, ctx, true))
+            .collect();
+        if named.is_empty() {
+            named = runners::pytest_testpaths(self.files, cwd)
+                .iter()
+                .filter_map(|p| self.resolve(cwd, p, ctx, true))
+                .collect();
+        }
+        if named.is_empty() {
+            named = ["tests", "test"]
+                .iter()
+                .filter_map(|p| self.resolve(cwd, p, ctx, true))
+                .take(1)
+                .collect();
+        }
+        named
+            .into_iter()
+            .map(|path| Part {
+                entry: Location::file(path.clone()),
+                path,
+                lines: None,
+                runs: Vec::new(),
+            })
+            .collect()
+    }
+
+    /// `make [-C dir] [-f file] [VAR=x] target…`: each target's recipe, then its
+    /// prerequisites' recipes (the chain passes through the target header).
+    fn make_parts(
+        &self,
+        cwd: &str,
+        args: &[String],
+        ctx: &Context,
+    ) -> Vec<(Vec<Location>, Part)> {
+        let mut dir = cwd.to_string();
+        let mut file: Option<String> = None;
+        let mut targets: Vec<String> = Vec::new();
+        let mut i = 0;
+        while let Some(a) = args.get(i) {
+            i += 1;
+            match a.as_str() {
+                "-C" | "--directory" => {
+                    if let Some(d) = args.get(i) {
+                        dir = normalise(&join(&dir, strip_workspace(d)));
+                        i += 1;
+                    }
+                }
+                "-f" | "--file" | "--makefile" => {
+                    file = args.get(i).cloned();
+                    i += 1;
+                }
+                "-j" | "--jobs" | "-l" => {
+                    if args.get(i).is_some_and(|n| n.chars().all(|c| c.is_ascii_digit())) {
+                        i += 1;
+                    }
+                }
+                "-I" | "-o" | "-W" => i += 1,
+                a if a.starts_with("-C") && a.len() > 2 => {
+                    dir = normalise(&join(&dir, &a[2..]));
+                }
+                a if a.starts_with("--directory=") => {
+                    dir = normalise(&join(&dir, &a["--directory=".len()..]));
+                }
+                a if a.starts_with("--file=") || a.starts_with("--makefile=") => {
+                    file = a.split_once('=').map(|(_, f)| f.to_string());
+                }
+                a if a.starts_with('-') || shell::is_assignment(a) => {}
+                a => targets.push(a.to_string()),
+            }
+        }
+        let main_path = match &file {
+            Some(f) => self.resolve(&dir, f, ctx, false),
+            None => ["GNUmakefile", "makefile", "Makefile"]
+                .iter()
+                .map(|n| join(&dir, n))
+                .find(|p| self.files.contains(p)),
+        };
+        let Some(main_path) = main_path else {
+            return Vec::new();
+        };
+        let Some(text) = self.files.text(&main_path) else {
+            return Vec::new();
+        };
+        let main = make::parse(text);
+        let make_dir = dir_of(&main_path).to_string();
+        // Included makefiles (literal paths, one level) contribute rules too.
+        let mut books: Vec<(String, make::Makefile)> = Vec::new();
+        let mut vars = main.vars.clone();
+        for inc in main.includes.iter().take(10) {
+            let p = normalise(&join(&make_dir, inc));
+            if let Some(t) = self.files.text(&p) {
+                let mk = make::parse(t);
+                for (k, v) in &mk.vars {
+                    vars.entry(k.clone()).or_insert_with(|| v.clone());
+                }
+                books.push((p, mk));
+            }
+        }
+        let default = main.default_target().map(str::to_string);
+        books.insert(0, (main_path.clone(), main));
+        let expander = make::Makefile {
+            vars,
+            ..Default::default()
+        };
+        if targets.is_empty() {
+            targets.extend(default);
+        }
+        // Breadth-first over targets and prerequisites; `via` = header lines on the way.
+        let mut queue: Vec<(String, Vec<Location>)> =
+            targets.into_iter().map(|t| (t, Vec::new())).collect();
+        let mut visited: HashSet<String> = HashSet::new();
+        let mut parts = Vec::new();
+        let mut q = 0;
+        while let Some((target, via)) = queue.get(q).cloned() {
+            q += 1;
+            if q > 200 || parts.len() >= MAX_REACHED {
+                break;
+            }
+            if !visited.insert(target.clone()) {
+                continue;
+            }
+            for (path, mk) in &books {
+                for rule in mk.rules_for(&target) {
+                    let header = Location::new(path.clone(), rule.line);
+                    let mut next_via = via.clone();
+                    next_via.push(header.clone());
+                    for pre in &rule.prerequisites {
+                        queue.push((expander.expand(pre), next_via.clone()));
+                    }
+                    let Some(range) = rule.recipe_range else {
+                        continue;
+                    };
+                    let runs = rule
+                        .recipe
+                        .iter()
+                        .map(|(l, t)| Run {
+                            line: *l,
+                            text: RunText::Shell(
+                                expander.expand(t.trim_start_matches(['@', '-', '+'])),
+                            ),
+                            cwd: make_dir.clone(),
+                        })
+                        .collect();
+                    parts.push((
+                        via.clone(),
+                        Part {
+                            path: path.clone(),
+                            lines: Some(range),
+                            entry: header,
+                            runs,
+                        },
+                    ));
+                }
+            }
+        }
+        parts
+    }
+}
+
+/// `python`, `python3`, `python3.11`, `py`.
+fn is_python(name: &str) -> bool {
+    name == "py"
+        || name
+            .strip_prefix("python")
+            .is_some_and(|v| v.chars().all(|c| c.is_ascii_digit() || c == '.'))
+}
+
+/// CI workspace variables mean the repository root.
+fn strip_workspace(word: &str) -> &str {
+    for prefix in [
+        "${{ github.workspace }}/",
+        "${{github.workspace}}/",
+        "$GITHUB_WORKSPACE/",
+        "${GITHUB_WORKSPACE}/",
+        "$CI_PROJECT_DIR/",
+        "${CI_PROJECT_DIR}/",
+        "$WORKSPACE/",
+        "${WORKSPACE}/",
+        "$(pwd)/",
+        "$PWD/",
+        "${PWD}/",
+    ] {
+        if let Some(rest) = word.strip_prefix(prefix) {
+            return rest;
+        }
+    }
+    word
+}
+
+/// A shell script by extension, or by a shell shebang.
+fn is_shell_script(path: &str, text: &str) -> bool {
+    if path.ends_with(".sh") || path.ends_with(".bash") {
+        return true;
+    }
+    if path.rsplit('/').next().is_some_and(|n| n.contains('.')) {
+        return false;
+    }
+    let first = text.lines().next().unwrap_or_default();
+    first.starts_with("#!") && (first.contains("sh") && !first.contains("python"))
+}
+
+/// Values of options such as `-e a,b`, `-e=a`, `--env a`, split on commas.
+/// For nox-style options, every following non-option word is a value.
+fn option_values(args: &[String], names: &[&str]) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while let Some(a) = args.get(i) {
+        i += 1;
+        if let Some((k, v)) = a.split_once('=') {
+            if names.contains(&k) {
+                out.extend(v.split(',').map(str::to_string));
+            }
+            continue;
+        }
+        if names.contains(&a.as_str()) {
+            while let Some(v) = args.get(i) {
+                if v.starts_with('-') {
+                    break;
+                }
+                out.extend(v.split(',').filter(|s| !s.is_empty()).map(str::to_string));
+                i += 1;
+            }
+        }
+    }
+    out
+}
+
+/// Drop leading options (and the values of the named ones) from a word list.
+fn skip_options<'a>(args: &'a [String], with_value: &[&str]) -> &'a [String] {
+    let mut rest = args;
+    while let Some(w) = rest.first() {
+        if !w.starts_with('-') {
+            break;
+        }
+        if with_value.contains(&w.as_str()) {
+            rest = rest.get(2..).unwrap_or_default();
+        } else {
+            rest = &rest[1..];
+        }
+    }
+    rest
+}
+
+/// The package.json script an npm/yarn/pnpm/bun command runs.
+fn npm_script(tool: &str, args: &[String]) -> Option<String> {
+    let positional: Vec<&String> = args.iter().filter(|a| !a.starts_with('-')).collect();
+    let first = positional.first()?.as_str();
+    match first {
+        "run" | "run-script" => positional.get(1).map(|s| s.to_string()),
+        "test" | "t" | "tst" => Some("test".into()),
+        "start" => Some("start".into()),
+        "install" | "ci" | "i" | "add" | "exec" | "dlx" | "x" | "publish" | "build"
+            if tool == "npm" && first == "build" =>
+        {
+            None
+        }
+        "install" | "ci" | "i" | "add" | "exec" | "dlx" | "x" | "publish" | "audit" | "pack"
+        | "version" | "config" | "cache" | "link" | "remove" | "uninstall" | "init"
+        | "create" | "global" | "upgrade" | "update" | "outdated" | "why" | "workspace" => None,
+        // `yarn build`, `pnpm lint`, `bun test` run the script of that name.
+        name if tool != "npm" => Some(name.to_string()),
+        _ => None,
+    }
 }
