@@ -101,7 +101,14 @@ struct Follower<'a> {
 
 /// Tools that `python -m X` runs the same way as `X`.
 const PYTHON_TOOLS: &[&str] = &[
-    "pytest", "tox", "nox", "dvc", "papermill", "jupyter", "invoke", "coverage",
+    "pytest",
+    "tox",
+    "nox",
+    "dvc",
+    "papermill",
+    "jupyter",
+    "invoke",
+    "coverage",
 ];
 
 impl Follower<'_> {
@@ -217,7 +224,18 @@ impl Follower<'_> {
             "coverage" => {
                 // `coverage run [-m] pytest …` / `coverage run x.py`
                 if args.first().is_some_and(|a| a == "run") {
-                    let rest = skip_options(args.get(1..).unwrap_or_default(), &["--rcfile", "--source", "--omit", "--include", "--data-file", "--concurrency", "--context"]);
+                    let rest = skip_options(
+                        args.get(1..).unwrap_or_default(),
+                        &[
+                            "--rcfile",
+                            "--source",
+                            "--omit",
+                            "--include",
+                            "--data-file",
+                            "--concurrency",
+                            "--context",
+                        ],
+                    );
                     self.python_parts(cwd, rest, line, ctx)
                 } else {
                     Vec::new()
@@ -234,7 +252,11 @@ impl Follower<'_> {
                 runners::nox_parts(self.files, cwd, &sessions, noxfile.as_deref())
             }
             "invoke" | "inv" => {
-                let tasks: Vec<String> = args.iter().filter(|a| !a.starts_with('-')).cloned().collect();
+                let tasks: Vec<String> = args
+                    .iter()
+                    .filter(|a| !a.starts_with('-'))
+                    .cloned()
+                    .collect();
                 runners::invoke_parts(self.files, cwd, &tasks)
             }
             "just" => {
@@ -261,7 +283,8 @@ impl Follower<'_> {
                         args.get(1..).unwrap_or_default()
                     };
                     let single = rest.iter().any(|a| a == "-s" || a == "--single-item");
-                    let targets: Vec<&String> = rest.iter().filter(|a| !a.starts_with('-')).collect();
+                    let targets: Vec<&String> =
+                        rest.iter().filter(|a| !a.starts_with('-')).collect();
                     if targets.is_empty() {
                         runners::dvc_parts(self.files, cwd, None, single)
                     } else {
@@ -346,13 +369,7 @@ impl Follower<'_> {
     /// Record a reached part and follow what it runs, within the depth bound.
     /// `via`: locations passed between the invoking command and the part
     /// (the headers of the make targets that need a prerequisite).
-    fn add(
-        &mut self,
-        part: Part,
-        invoked_at: Option<Location>,
-        via: Vec<Location>,
-        ctx: &Context,
-    ) {
+    fn add(&mut self, part: Part, invoked_at: Option<Location>, via: Vec<Location>, ctx: &Context) {
         if self.full() {
             return;
         }
@@ -500,12 +517,7 @@ impl Follower<'_> {
 
     /// `make [-C dir] [-f file] [VAR=x] target…`: each target's recipe, then its
     /// prerequisites' recipes (the chain passes through the target header).
-    fn make_parts(
-        &self,
-        cwd: &str,
-        args: &[String],
-        ctx: &Context,
-    ) -> Vec<(Vec<Location>, Part)> {
+    fn make_parts(&self, cwd: &str, args: &[String], ctx: &Context) -> Vec<(Vec<Location>, Part)> {
         let mut dir = cwd.to_string();
         let mut file: Option<String> = None;
         let mut targets: Vec<String> = Vec::new();
@@ -524,7 +536,10 @@ impl Follower<'_> {
                     i += 1;
                 }
                 "-j" | "--jobs" | "-l" => {
-                    if args.get(i).is_some_and(|n| n.chars().all(|c| c.is_ascii_digit())) {
+                    if args
+                        .get(i)
+                        .is_some_and(|n| n.chars().all(|c| c.is_ascii_digit()))
+                    {
                         i += 1;
                     }
                 }
@@ -729,10 +744,560 @@ fn npm_script(tool: &str, args: &[String]) -> Option<String> {
             None
         }
         "install" | "ci" | "i" | "add" | "exec" | "dlx" | "x" | "publish" | "audit" | "pack"
-        | "version" | "config" | "cache" | "link" | "remove" | "uninstall" | "init"
-        | "create" | "global" | "upgrade" | "update" | "outdated" | "why" | "workspace" => None,
+        | "version" | "config" | "cache" | "link" | "remove" | "uninstall" | "init" | "create"
+        | "global" | "upgrade" | "update" | "outdated" | "why" | "workspace" => None,
         // `yarn build`, `pnpm lint`, `bun test` run the script of that name.
         name if tool != "npm" => Some(name.to_string()),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+
+    fn files(entries: &[(&str, &str)]) -> FileSet {
+        FileSet::new(
+            entries
+                .iter()
+                .map(|(path, text)| RepoFile {
+                    path: path.to_string(),
+                    size: text.len() as u64,
+                    content: Some(Arc::from(*text)),
+                    skipped: None,
+                })
+                .collect(),
+        )
+    }
+
+    fn step(run: &str) -> Step {
+        Step {
+            name: None,
+            run: Some(run.to_string()),
+            uses: None,
+            with: Default::default(),
+            condition: None,
+            may_fail: false,
+            via: None,
+            location: Location::new(".github/workflows/ci.yml", 20),
+        }
+    }
+
+    fn loc(path: &str, line: u32) -> Location {
+        Location::new(path, line)
+    }
+
+    const STEP: (&str, u32) = (".github/workflows/ci.yml", 20);
+
+    type Summary = (String, Option<(u32, u32)>, Vec<String>);
+
+    fn summary(reached: &[Reached]) -> Vec<Summary> {
+        reached
+            .iter()
+            .map(|r| {
+                (
+                    r.path.clone(),
+                    r.lines,
+                    r.chain.iter().map(ToString::to_string).collect(),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn make_target_prerequisites_and_scripts() {
+        let fs = files(&[
+            (
+                "Makefile",
+                "PY = python\n.PHONY: test lint\nlint:\n\truff check .\n\ntest: lint\n\t$(PY) -m pytest tests\n\tbash scripts/check.sh\n",
+            ),
+            (
+                "scripts/check.sh",
+                "#!/bin/bash\nset -e\npython src/check.py\n",
+            ),
+            ("src/check.py", "print(1)\n"),
+            ("tests/test_a.py", "def test_a(): pass\n"),
+        ]);
+        let got = follow_step(&fs, &step("pip install -e .\nmake test"), 5);
+        let s = STEP.0;
+        assert_eq!(
+            summary(&got),
+            vec![
+                (
+                    "Makefile".into(),
+                    Some((7, 8)),
+                    vec![format!("{s}:20"), "Makefile:6".into()]
+                ),
+                (
+                    "tests".into(),
+                    None,
+                    vec![format!("{s}:20"), "Makefile:7".into(), "tests".into()]
+                ),
+                (
+                    "scripts/check.sh".into(),
+                    None,
+                    vec![
+                        format!("{s}:20"),
+                        "Makefile:8".into(),
+                        "scripts/check.sh".into()
+                    ]
+                ),
+                (
+                    "src/check.py".into(),
+                    None,
+                    vec![
+                        format!("{s}:20"),
+                        "Makefile:8".into(),
+                        "scripts/check.sh:3".into(),
+                        "src/check.py".into()
+                    ]
+                ),
+                (
+                    "Makefile".into(),
+                    Some((4, 4)),
+                    vec![format!("{s}:20"), "Makefile:6".into(), "Makefile:3".into()]
+                ),
+            ]
+        );
+        // The directory part covers the test files under it.
+        let tests = got.iter().find(|r| r.path == "tests").unwrap();
+        assert_eq!(tests.files(&fs).len(), 1);
+    }
+
+    #[test]
+    fn make_with_directory_file_and_recursive_make() {
+        let fs = files(&[
+            (
+                "ml/build.mk",
+                "all: train\ntrain:\n\t$(MAKE) -f build.mk eval\neval:\n\tpython eval.py\n",
+            ),
+            ("ml/eval.py", "x = 1\n"),
+        ]);
+        let got = follow_step(&fs, &step("make -C ml -f build.mk train"), 5);
+        assert_eq!(
+            summary(&got),
+            vec![
+                (
+                    "ml/build.mk".into(),
+                    Some((3, 3)),
+                    vec![format!("{}:20", STEP.0), "ml/build.mk:2".into()]
+                ),
+                (
+                    "ml/build.mk".into(),
+                    Some((5, 5)),
+                    vec![
+                        format!("{}:20", STEP.0),
+                        "ml/build.mk:3".into(),
+                        "ml/build.mk:4".into()
+                    ]
+                ),
+                (
+                    "ml/eval.py".into(),
+                    None,
+                    vec![
+                        format!("{}:20", STEP.0),
+                        "ml/build.mk:3".into(),
+                        "ml/build.mk:5".into(),
+                        "ml/eval.py".into()
+                    ]
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn default_target_and_cycles_terminate() {
+        let fs = files(&[("Makefile", "a: b\n\techo a\nb: a\n\t$(MAKE) a\n")]);
+        let got = follow_step(&fs, &step("make"), 10);
+        let ranges: Vec<_> = got.iter().map(|r| r.lines).collect();
+        assert_eq!(ranges, vec![Some((2, 2)), Some((4, 4))]);
+    }
+
+    #[test]
+    fn depth_bound_stops_following() {
+        let fs = files(&[
+            ("a.sh", "bash b.sh\n"),
+            ("b.sh", "bash c.sh\n"),
+            ("c.sh", "echo c\n"),
+        ]);
+        let paths = |d| -> Vec<String> {
+            follow_step(&fs, &step("./a.sh"), d)
+                .into_iter()
+                .map(|r| r.path)
+                .collect()
+        };
+        assert_eq!(paths(1), vec!["a.sh"]);
+        assert_eq!(paths(2), vec!["a.sh", "b.sh"]);
+        assert_eq!(paths(5), vec!["a.sh", "b.sh", "c.sh"]);
+    }
+
+    #[test]
+    fn python_forms_wrappers_and_cd() {
+        let fs = files(&[
+            ("src/pkg/train.py", ""),
+            ("pkg2/serve/__main__.py", ""),
+            ("ml/eval.py", ""),
+            ("notebooks/report.ipynb", "{}"),
+            ("notebooks/explore.ipynb", "{}"),
+        ]);
+        let text = "export X=1\nuv run python -m pkg.train --epochs 1\npoetry run python -m pkg2.serve\ncd ml && CUDA=0 python3 -u eval.py\ncd ..\npapermill notebooks/report.ipynb out.ipynb\n# python ml/eval.py\njupyter nbconvert --to html notebooks/explore.ipynb\n";
+        let got: Vec<String> = follow_step(&fs, &step(text), 3)
+            .into_iter()
+            .map(|r| r.path)
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                "src/pkg/train.py",
+                "pkg2/serve/__main__.py",
+                "ml/eval.py",
+                "notebooks/report.ipynb"
+            ]
+        );
+        // Executed notebooks count; rendering without --execute does not.
+        let got = follow_step(
+            &fs,
+            &step("jupyter nbconvert --to notebook --execute notebooks/explore.ipynb"),
+            3,
+        );
+        assert_eq!(got.len(), 1);
+        assert_eq!(
+            got[0].chain,
+            vec![
+                loc(STEP.0, STEP.1),
+                Location::file("notebooks/explore.ipynb")
+            ]
+        );
+    }
+
+    #[test]
+    fn pytest_paths_testpaths_and_default() {
+        let fs = files(&[
+            ("tests/unit/test_a.py", ""),
+            ("tests/integration/test_b.py", ""),
+            (
+                "pyproject.toml",
+                "[tool.pytest.ini_options]\ntestpaths = [\"tests/unit\"]\n",
+            ),
+        ]);
+        let paths = |run: &str| -> Vec<String> {
+            follow_step(&fs, &step(run), 3)
+                .into_iter()
+                .map(|r| r.path)
+                .collect()
+        };
+        assert_eq!(
+            paths("pytest -k slow tests/integration/test_b.py::test_b"),
+            vec!["tests/integration/test_b.py"]
+        );
+        assert_eq!(paths("python -m pytest -q"), vec!["tests/unit"]);
+        let no_config = files(&[("tests/test_x.py", "")]);
+        let got = follow_step(&no_config, &step("pytest --cov=src"), 3);
+        assert_eq!(got[0].path, "tests");
+    }
+
+    #[test]
+    fn tox_sections_and_commands() {
+        let fs = files(&[
+            (
+                "tox.ini",
+                "[tox]\nenvlist = py311, lint\n\n[testenv]\ndeps = pytest\ncommands =\n    pytest {posargs} tests\n    python scripts/smoke.py\n\n[testenv:lint]\ncommands = ruff check .\n",
+            ),
+            ("tests/test_a.py", ""),
+            ("scripts/smoke.py", ""),
+        ]);
+        let got = follow_step(&fs, &step("tox -e lint"), 3);
+        assert_eq!(
+            summary(&got),
+            vec![(
+                "tox.ini".into(),
+                Some((11, 11)),
+                vec![format!("{}:20", STEP.0), "tox.ini:11".into()]
+            )]
+        );
+        let got = follow_step(&fs, &step("tox"), 3);
+        assert_eq!(
+            summary(&got),
+            vec![
+                (
+                    "tox.ini".into(),
+                    Some((6, 8)),
+                    vec![format!("{}:20", STEP.0), "tox.ini:6".into()]
+                ),
+                (
+                    "tests".into(),
+                    None,
+                    vec![format!("{}:20", STEP.0), "tox.ini:7".into(), "tests".into()]
+                ),
+                (
+                    "scripts/smoke.py".into(),
+                    None,
+                    vec![
+                        format!("{}:20", STEP.0),
+                        "tox.ini:8".into(),
+                        "scripts/smoke.py".into()
+                    ]
+                ),
+                (
+                    "tox.ini".into(),
+                    Some((11, 11)),
+                    vec![format!("{}:20", STEP.0), "tox.ini:11".into()]
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn tox_in_pyproject_legacy_ini() {
+        let fs = files(&[(
+            "pyproject.toml",
+            "[project]\nname = \"x\"\n\n[tool.tox]\nlegacy_tox_ini = \"\"\"\n[testenv]\ncommands = pytest\n\"\"\"\n",
+        )]);
+        let got = follow_step(&fs, &step("tox -e py"), 3);
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].lines, Some((7, 7)));
+    }
+
+    #[test]
+    fn nox_sessions() {
+        let fs = files(&[
+            (
+                "noxfile.py",
+                "import nox\n\n@nox.session(python=[\"3.11\"])\ndef tests(session):\n    session.install(\".\")\n    session.run(\"pytest\", \"tests/unit\")\n\n\n@nox.session(name=\"lint\")\ndef run_lint(session):\n    session.run(\"ruff\", \"check\")\n",
+            ),
+            ("tests/unit/test_a.py", ""),
+        ]);
+        let got = follow_step(&fs, &step("nox -s tests-3.11"), 3);
+        assert_eq!(
+            summary(&got),
+            vec![
+                (
+                    "noxfile.py".into(),
+                    Some((5, 6)),
+                    vec![format!("{}:20", STEP.0), "noxfile.py:4".into()]
+                ),
+                (
+                    "tests/unit".into(),
+                    None,
+                    vec![
+                        format!("{}:20", STEP.0),
+                        "noxfile.py:6".into(),
+                        "tests/unit".into()
+                    ]
+                ),
+            ]
+        );
+        let got = follow_step(&fs, &step("nox --session lint"), 3);
+        assert_eq!(got[0].lines, Some((11, 11)));
+        assert_eq!(follow_step(&fs, &step("nox"), 1).len(), 2);
+    }
+
+    #[test]
+    fn dvc_repro_stages_and_upstream() {
+        let fs = files(&[
+            (
+                "dvc.yaml",
+                "stages:\n  prepare:\n    cmd: python src/prepare.py\n    outs:\n      - data/prepared\n  train:\n    cmd:\n      - python src/train.py\n      - python src/export.py\n    deps:\n      - data/prepared\n    outs:\n      - model.pkl\n  evaluate:\n    cmd: python src/evaluate.py\n    deps:\n      - model.pkl\n",
+            ),
+            ("src/prepare.py", ""),
+            ("src/train.py", ""),
+            ("src/export.py", ""),
+            ("src/evaluate.py", ""),
+        ]);
+        let got = follow_step(&fs, &step("dvc repro train"), 3);
+        let s = format!("{}:20", STEP.0);
+        assert_eq!(
+            summary(&got),
+            vec![
+                (
+                    "dvc.yaml".into(),
+                    Some((8, 9)),
+                    vec![s.clone(), "dvc.yaml:6".into()]
+                ),
+                (
+                    "src/train.py".into(),
+                    None,
+                    vec![s.clone(), "dvc.yaml:8".into(), "src/train.py".into()]
+                ),
+                (
+                    "src/export.py".into(),
+                    None,
+                    vec![s.clone(), "dvc.yaml:9".into(), "src/export.py".into()]
+                ),
+                (
+                    "dvc.yaml".into(),
+                    Some((3, 3)),
+                    vec![s.clone(), "dvc.yaml:2".into()]
+                ),
+                (
+                    "src/prepare.py".into(),
+                    None,
+                    vec![s.clone(), "dvc.yaml:3".into(), "src/prepare.py".into()]
+                ),
+            ]
+        );
+        let all = follow_step(&fs, &step("dvc repro"), 1);
+        assert_eq!(all.len(), 3);
+        let single = follow_step(&fs, &step("dvc repro -s train"), 1);
+        assert_eq!(single.len(), 1);
+    }
+
+    #[test]
+    fn npm_just_invoke() {
+        let fs = files(&[
+            (
+                "package.json",
+                "{\n  \"name\": \"x\",\n  \"scripts\": {\n    \"pretest\": \"node lint.js\",\n    \"test\": \"jest\"\n  }\n}\n",
+            ),
+            ("lint.js", ""),
+            (
+                "justfile",
+                "default: test\n\ntest: build\n    pytest\nbuild:\n    @bash build.sh\n",
+            ),
+            ("build.sh", "echo build\n"),
+            (
+                "tasks.py",
+                "from invoke import task\n\n@task\ndef train_model(c):\n    c.run(\"python train.py\")\n",
+            ),
+            ("train.py", ""),
+        ]);
+        let got = follow_step(&fs, &step("npm test"), 3);
+        assert_eq!(
+            summary(&got),
+            vec![
+                (
+                    "package.json".into(),
+                    Some((4, 4)),
+                    vec![format!("{}:20", STEP.0), "package.json:4".into()]
+                ),
+                (
+                    "lint.js".into(),
+                    None,
+                    vec![
+                        format!("{}:20", STEP.0),
+                        "package.json:4".into(),
+                        "lint.js".into()
+                    ]
+                ),
+                (
+                    "package.json".into(),
+                    Some((5, 5)),
+                    vec![format!("{}:20", STEP.0), "package.json:5".into()]
+                ),
+            ]
+        );
+        let got: Vec<_> = follow_step(&fs, &step("just"), 3)
+            .into_iter()
+            .map(|r| (r.path, r.lines))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("justfile".to_string(), Some((4, 4))),
+                ("justfile".to_string(), Some((6, 6))),
+                ("build.sh".to_string(), None)
+            ]
+        );
+        let got = follow_step(&fs, &step("invoke train-model"), 3);
+        assert_eq!(
+            summary(&got),
+            vec![
+                (
+                    "tasks.py".into(),
+                    Some((5, 5)),
+                    vec![format!("{}:20", STEP.0), "tasks.py:4".into()]
+                ),
+                (
+                    "train.py".into(),
+                    None,
+                    vec![
+                        format!("{}:20", STEP.0),
+                        "tasks.py:5".into(),
+                        "train.py".into()
+                    ]
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn job_specs_azure_ml_and_kubernetes() {
+        let fs = files(&[
+            (
+                "ml/jobs/train.yml",
+                "$schema: https://azuremlschemas.azureedge.net/latest/commandJob.schema.json\ncode: ../src\ncommand: >-\n  python train.py --data ${{inputs.data}}\nenvironment: azureml:env@latest\n",
+            ),
+            ("ml/src/train.py", ""),
+            (
+                "k8s/job.yaml",
+                "apiVersion: batch/v1\nkind: Job\nspec:\n  template:\n    spec:\n      containers:\n        - name: t\n          command: [\"python\", \"scripts/batch.py\"]\n",
+            ),
+            ("scripts/batch.py", ""),
+        ]);
+        let got = follow_step(&fs, &step("az ml job create -f ml/jobs/train.yml --web"), 3);
+        assert_eq!(
+            summary(&got),
+            vec![
+                (
+                    "ml/jobs/train.yml".into(),
+                    None,
+                    vec![format!("{}:20", STEP.0), "ml/jobs/train.yml".into()]
+                ),
+                (
+                    "ml/src/train.py".into(),
+                    None,
+                    vec![
+                        format!("{}:20", STEP.0),
+                        "ml/jobs/train.yml:4".into(),
+                        "ml/src/train.py".into()
+                    ]
+                ),
+            ]
+        );
+        let got: Vec<String> = follow_step(&fs, &step("kubectl apply -f k8s/job.yaml"), 3)
+            .into_iter()
+            .map(|r| r.path)
+            .collect();
+        assert_eq!(got, vec!["k8s/job.yaml", "scripts/batch.py"]);
+    }
+
+    #[test]
+    fn workspace_variables_bash_c_and_missing_files() {
+        let fs = files(&[
+            (
+                "ci/run.sh",
+                "#!/usr/bin/env bash\ncd \"$(dirname \"$0\")\"\n./inner.sh\n",
+            ),
+            ("ci/inner.sh", "true\n"),
+        ]);
+        let got: Vec<String> = follow_step(
+            &fs,
+            &step("bash -c \"bash $GITHUB_WORKSPACE/ci/run.sh\"\n./missing.sh\nmake"),
+            3,
+        )
+        .into_iter()
+        .map(|r| r.path)
+        .collect();
+        assert_eq!(got, vec!["ci/run.sh", "ci/inner.sh"]);
+    }
+
+    #[test]
+    fn steps_without_run_and_budget() {
+        let mut s = step("x");
+        s.run = None;
+        assert!(follow_step(&FileSet::default(), &s, 3).is_empty());
+        // 80 distinct scripts: capped at MAX_REACHED.
+        let owned: Vec<(String, String)> = (0..80)
+            .map(|i| (format!("s{i}.sh"), "true\n".to_string()))
+            .collect();
+        let entries: Vec<(&str, &str)> = owned
+            .iter()
+            .map(|(a, b)| (a.as_str(), b.as_str()))
+            .collect();
+        let fs = files(&entries);
+        let run: String = (0..80).map(|i| format!("bash s{i}.sh\n")).collect();
+        assert_eq!(follow_step(&fs, &step(&run), 3).len(), MAX_REACHED);
     }
 }

@@ -271,7 +271,10 @@ mod tests {
         );
         let report: Vec<&Rule> = mk.rules_for("report").collect();
         assert_eq!(report[0].recipe_range, Some((15, 15)));
-        assert_eq!(mk.expand("$(PYTHON) -m x $$HOME ${MAKE}"), "python3 -m x $HOME make");
+        assert_eq!(
+            mk.expand("$(PYTHON) -m x $$HOME ${MAKE}"),
+            "python3 -m x $HOME make"
+        );
         assert_eq!(mk.expand("$(UNKNOWN) a"), "$(UNKNOWN) a");
     }
 

@@ -72,7 +72,10 @@ fn parse_ini(text: &str, offset: u32) -> Vec<IniSection> {
         if trimmed.starts_with('#') || trimmed.starts_with(';') {
             continue;
         }
-        if trimmed.starts_with('[') && trimmed.ends_with(']') && !raw.starts_with(char::is_whitespace) {
+        if trimmed.starts_with('[')
+            && trimmed.ends_with(']')
+            && !raw.starts_with(char::is_whitespace)
+        {
             sections.push(IniSection {
                 name: trimmed[1..trimmed.len() - 1].trim().to_string(),
                 keys: Vec::new(),
@@ -261,9 +264,7 @@ pub fn pytest_testpaths(files: &FileSet, cwd: &str) -> Vec<String> {
                         .iter()
                         .filter_map(|v| v.as_str().map(str::to_string))
                         .collect(),
-                    toml::Value::String(s) => {
-                        s.split_whitespace().map(str::to_string).collect()
-                    }
+                    toml::Value::String(s) => s.split_whitespace().map(str::to_string).collect(),
                     _ => Vec::new(),
                 };
             }
@@ -323,7 +324,14 @@ fn decorated_functions(text: &str, is_decorator: impl Fn(&str) -> bool) -> Vec<P
         let indent = def.len() - def_trim.len();
         // The signature may span lines: the body starts after the line ending in `:`.
         let mut k = j;
-        while k < lines.len() && !lines.get(k).copied().unwrap_or_default().trim_end().ends_with(':') {
+        while k < lines.len()
+            && !lines
+                .get(k)
+                .copied()
+                .unwrap_or_default()
+                .trim_end()
+                .ends_with(':')
+        {
             k += 1;
             if k > j + 30 {
                 break;
@@ -448,12 +456,19 @@ fn calls_in(text: &str, body: (u32, u32), markers: &[&str], cwd: &str, as_words:
 }
 
 /// `nox -s a b`: the `@nox.session` functions' bodies; no sessions named = all.
-pub fn nox_parts(files: &FileSet, cwd: &str, sessions: &[String], noxfile: Option<&str>) -> Vec<Part> {
+pub fn nox_parts(
+    files: &FileSet,
+    cwd: &str,
+    sessions: &[String],
+    noxfile: Option<&str>,
+) -> Vec<Part> {
     let path = noxfile.map_or_else(|| join(cwd, "noxfile.py"), |f| join(cwd, f));
     let Some(text) = files.text(&path) else {
         return Vec::new();
     };
-    let functions = decorated_functions(text, |d| d.starts_with("@nox.session") || d.starts_with("@session"));
+    let functions = decorated_functions(text, |d| {
+        d.starts_with("@nox.session") || d.starts_with("@session")
+    });
     functions
         .into_iter()
         .filter(|f| {
@@ -468,7 +483,13 @@ pub fn nox_parts(files: &FileSet, cwd: &str, sessions: &[String], noxfile: Optio
             path: path.clone(),
             lines: Some(f.body),
             entry: Location::new(path.clone(), f.def_line),
-            runs: calls_in(text, f.body, &["session.run(", "session.run_always("], dir_of(&path), true),
+            runs: calls_in(
+                text,
+                f.body,
+                &["session.run(", "session.run_always("],
+                dir_of(&path),
+                true,
+            ),
         })
         .collect()
 }
@@ -479,21 +500,29 @@ pub fn invoke_parts(files: &FileSet, cwd: &str, tasks: &[String]) -> Vec<Part> {
     let Some(text) = files.text(&path) else {
         return Vec::new();
     };
-    decorated_functions(text, |d| d.starts_with("@task") || d.starts_with("@invoke.task"))
-        .into_iter()
-        .filter(|f| {
-            tasks.iter().any(|t| {
-                let t = t.replace('-', "_");
-                f.names.iter().any(|n| n.replace('-', "_") == t)
-            })
+    decorated_functions(text, |d| {
+        d.starts_with("@task") || d.starts_with("@invoke.task")
+    })
+    .into_iter()
+    .filter(|f| {
+        tasks.iter().any(|t| {
+            let t = t.replace('-', "_");
+            f.names.iter().any(|n| n.replace('-', "_") == t)
         })
-        .map(|f| Part {
-            path: path.clone(),
-            lines: Some(f.body),
-            entry: Location::new(path.clone(), f.def_line),
-            runs: calls_in(text, f.body, &["c.run(", "ctx.run(", "context.run(", "c.sudo("], "", false),
-        })
-        .collect()
+    })
+    .map(|f| Part {
+        path: path.clone(),
+        lines: Some(f.body),
+        entry: Location::new(path.clone(), f.def_line),
+        runs: calls_in(
+            text,
+            f.body,
+            &["c.run(", "ctx.run(", "context.run(", "c.sudo("],
+            "",
+            false,
+        ),
+    })
+    .collect()
 }
 
 // ------------------------------------------------------------------- just
@@ -524,14 +553,20 @@ pub fn just_parts(files: &FileSet, cwd: &str, recipes: &[String]) -> Vec<Part> {
             let t = raw.trim();
             if let Some(r) = all.last_mut() {
                 if !t.is_empty() && !t.starts_with('#') {
-                    r.body.push((line, t.trim_start_matches(['@', '-']).to_string()));
+                    r.body
+                        .push((line, t.trim_start_matches(['@', '-']).to_string()));
                 }
             }
             continue;
         }
         let t = raw.trim();
-        if t.is_empty() || t.starts_with('#') || t.starts_with('[') || t.starts_with("set ")
-            || t.starts_with("export ") || t.starts_with("import ") || t.starts_with("alias ")
+        if t.is_empty()
+            || t.starts_with('#')
+            || t.starts_with('[')
+            || t.starts_with("set ")
+            || t.starts_with("export ")
+            || t.starts_with("import ")
+            || t.starts_with("alias ")
             || t.contains(":=")
         {
             continue;
@@ -616,7 +651,11 @@ pub fn npm_parts(files: &FileSet, cwd: &str, script: &str) -> Vec<Part> {
         .position(|l| l.contains("\"scripts\""))
         .unwrap_or(0);
     let mut parts = Vec::new();
-    for name in [format!("pre{script}"), script.to_string(), format!("post{script}")] {
+    for name in [
+        format!("pre{script}"),
+        script.to_string(),
+        format!("post{script}"),
+    ] {
         let Some(cmd) = scripts.get(&name).and_then(|v| v.as_str()) else {
             continue;
         };
@@ -683,8 +722,11 @@ pub fn dvc_parts(files: &FileSet, cwd: &str, target: Option<&str>, single: bool)
                 items
                     .iter()
                     .filter_map(|i| {
-                        i.scalar_text()
-                            .or_else(|| i.as_map().and_then(|m| m.first()).and_then(|(k, _)| k.scalar_text()))
+                        i.scalar_text().or_else(|| {
+                            i.as_map()
+                                .and_then(|m| m.first())
+                                .and_then(|(k, _)| k.scalar_text())
+                        })
                     })
                     .collect()
             })
@@ -736,11 +778,10 @@ pub fn dvc_parts(files: &FileSet, cwd: &str, target: Option<&str>, single: bool)
         let Some(cmd) = s.node.get("cmd") else {
             continue;
         };
-        let wdir = s
-            .node
-            .get("wdir")
-            .and_then(yaml::Node::as_str)
-            .map_or_else(|| dir_of(&path).to_string(), |w| normalise(&join(dir_of(&path), w)));
+        let wdir = s.node.get("wdir").and_then(yaml::Node::as_str).map_or_else(
+            || dir_of(&path).to_string(),
+            |w| normalise(&join(dir_of(&path), w)),
+        );
         let pieces: Vec<&yaml::Node> = match cmd.as_seq() {
             Some(items) => items.iter().collect(),
             None => vec![cmd],
@@ -810,7 +851,10 @@ fn collect_entrypoints(node: &yaml::Node, dir: &str, runs: &mut Vec<Run>, depth:
                         words.extend(args.string_list());
                     }
                     let shell_c = words.len() >= 3
-                        && matches!(words.first().map(String::as_str), Some("sh" | "bash" | "/bin/sh" | "/bin/bash"))
+                        && matches!(
+                            words.first().map(String::as_str),
+                            Some("sh" | "bash" | "/bin/sh" | "/bin/bash")
+                        )
                         && words.get(1).is_some_and(|w| w == "-c");
                     let text = if shell_c {
                         RunText::Shell(words.get(2).cloned().unwrap_or_default())

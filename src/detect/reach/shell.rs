@@ -171,7 +171,16 @@ const PREFIX_WORDS: &[&str] = &[
 
 /// Runners that run their arguments as a command in a managed environment.
 const RUN_WRAPPERS: &[&str] = &[
-    "uv", "poetry", "pipenv", "hatch", "pdm", "rye", "pixi", "conda", "mamba", "micromamba",
+    "uv",
+    "poetry",
+    "pipenv",
+    "hatch",
+    "pdm",
+    "rye",
+    "pixi",
+    "conda",
+    "mamba",
+    "micromamba",
 ];
 
 /// Strip what comes before the real program: keywords, environment
@@ -302,9 +311,7 @@ mod tests {
 
     #[test]
     fn prefixes_are_stripped() {
-        let cmd = w(&[
-            "FOO=1", "uv", "run", "--no-sync", "python", "-m", "pkg.mod",
-        ]);
+        let cmd = w(&["FOO=1", "uv", "run", "--no-sync", "python", "-m", "pkg.mod"]);
         assert_eq!(strip_prefixes(&cmd), &w(&["python", "-m", "pkg.mod"])[..]);
         let cmd = w(&["conda", "run", "-n", "env", "pytest"]);
         assert_eq!(strip_prefixes(&cmd), &w(&["pytest"])[..]);
