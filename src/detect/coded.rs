@@ -63,18 +63,66 @@ pub fn infos() -> Vec<RuleInfo> {
         source: "src/detect/coded.rs".to_string(),
     };
     vec![
-        info("ci.pipeline", "ci.pipeline", "a parsed pipeline with at least one job, or another CI system's file"),
-        info("ci.on_change", "ci.on_change", "a pipeline triggered by pushes, pull/merge requests or a merge queue"),
-        info("build.schedule", "build.schedule", "a pipeline with a schedule trigger"),
-        info("vcs.branch_policy", "vcs.branch_policy", "trigger branch filters or rules on the branch name"),
-        info("deploy.gated_by_tests", "deploy.gated_by_tests", "a deploy job runs only after a test or evaluation job succeeded"),
-        info("deploy.environments", "deploy.environments", "two static deployment environments with a path from one to the next"),
-        info("deploy.approval_gate", "deploy.approval_gate", "a manual job on the path to a production deploy"),
-        info("model.evaluation.threshold", "model.evaluation", "evaluation code fails on a metric threshold"),
-        info("release.versioning.git_tags", "release.versioning", "semver-like git tags"),
-        info("api.branch_protection", "api.branch_protection", "protected default branch (API)"),
-        info("api.environment_protection", "api.environment_protection", "environments with reviewers or wait timers (API)"),
-        info("api.registry_versions", "api.registry_versions", "versioned artifacts in a registry (API)"),
+        info(
+            "ci.pipeline",
+            "ci.pipeline",
+            "a parsed pipeline with at least one job, or another CI system's file",
+        ),
+        info(
+            "ci.on_change",
+            "ci.on_change",
+            "a pipeline triggered by pushes, pull/merge requests or a merge queue",
+        ),
+        info(
+            "build.schedule",
+            "build.schedule",
+            "a pipeline with a schedule trigger",
+        ),
+        info(
+            "vcs.branch_policy",
+            "vcs.branch_policy",
+            "trigger branch filters or rules on the branch name",
+        ),
+        info(
+            "deploy.gated_by_tests",
+            "deploy.gated_by_tests",
+            "a deploy job runs only after a test or evaluation job succeeded",
+        ),
+        info(
+            "deploy.environments",
+            "deploy.environments",
+            "two static deployment environments with a path from one to the next",
+        ),
+        info(
+            "deploy.approval_gate",
+            "deploy.approval_gate",
+            "a manual job on the path to a production deploy",
+        ),
+        info(
+            "model.evaluation.threshold",
+            "model.evaluation",
+            "evaluation code fails on a metric threshold",
+        ),
+        info(
+            "release.versioning.git_tags",
+            "release.versioning",
+            "semver-like git tags",
+        ),
+        info(
+            "api.branch_protection",
+            "api.branch_protection",
+            "protected default branch (API)",
+        ),
+        info(
+            "api.environment_protection",
+            "api.environment_protection",
+            "environments with reviewers or wait timers (API)",
+        ),
+        info(
+            "api.registry_versions",
+            "api.registry_versions",
+            "versioned artifacts in a registry (API)",
+        ),
     ]
 }
 
@@ -189,7 +237,10 @@ impl<'a> Ctx<'a> {
         self.pipelines.get(key.0).and_then(|p| p.jobs.get(key.1))
     }
 
-    pub(crate) fn practices_of(&self, key: (usize, usize)) -> Option<&'a BTreeMap<String, Location>> {
+    pub(crate) fn practices_of(
+        &self,
+        key: (usize, usize),
+    ) -> Option<&'a BTreeMap<String, Location>> {
         self.jobs.by_job.get(&key)
     }
 
@@ -204,9 +255,10 @@ fn fallback_deploy_jobs(pipelines: &[Pipeline]) -> BTreeSet<(usize, usize)> {
     let mut out = BTreeSet::new();
     for (p, pipeline) in pipelines.iter().enumerate() {
         for (j, job) in pipeline.jobs.iter().enumerate() {
-            let static_env = job.environment.as_ref().is_some_and(|e| {
-                !e.dynamic && e.action.as_deref().is_none_or(|a| a == "start")
-            });
+            let static_env = job
+                .environment
+                .as_ref()
+                .is_some_and(|e| !e.dynamic && e.action.as_deref().is_none_or(|a| a == "start"));
             if static_env && !job.disabled && job_looks_like_deploy(job) {
                 out.insert((p, j));
             }
@@ -256,8 +308,7 @@ pub(crate) fn static_environment(job: &Job) -> Option<&str> {
 /// Does the job target production (static environment name or GitLab tier)?
 pub(crate) fn targets_production(job: &Job) -> bool {
     job.environment.as_ref().is_some_and(|e| {
-        e.tier.as_deref() == Some("production")
-            || (!e.dynamic && is_production_name(&e.name))
+        e.tier.as_deref() == Some("production") || (!e.dynamic && is_production_name(&e.name))
     })
 }
 

@@ -68,7 +68,11 @@ pub(crate) fn release_versioning_from_tags(ctx: &Ctx, findings: &mut Findings) {
                 record: Some(latest.join(", ")),
                 url: None,
             },
-            format!("{} semver-like tag(s), latest {}", tags.len(), latest.join(", ")),
+            format!(
+                "{} semver-like tag(s), latest {}",
+                tags.len(),
+                latest.join(", ")
+            ),
             &[],
             confidence,
         ),
@@ -126,8 +130,7 @@ pub(crate) fn api_environment_protection(ctx: &Ctx, findings: &mut Findings) {
         if env.required_reviewers == 0 && env.wait_timer_minutes == 0 {
             continue;
         }
-        let production =
-            env.tier.as_deref() == Some("production") || is_production_name(&env.name);
+        let production = env.tier.as_deref() == Some("production") || is_production_name(&env.name);
         let qualifiers: &[&str] = if production {
             &[qualifier::PRODUCTION]
         } else {
@@ -182,7 +185,11 @@ pub(crate) fn api_registry_versions(ctx: &Ctx, findings: &mut Findings) {
         let Some(first) = versions.first() else {
             continue;
         };
-        let shown: Vec<&str> = versions.iter().take(3).map(|v| v.version.as_str()).collect();
+        let shown: Vec<&str> = versions
+            .iter()
+            .take(3)
+            .map(|v| v.version.as_str())
+            .collect();
         findings.add(
             "api.registry_versions",
             api_evidence(

@@ -6,8 +6,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use petgraph::graph::NodeIndex;
 use regex::Regex;
 
-use crate::detect::qualifier;
 use crate::detect::Confidence;
+use crate::detect::qualifier;
 use crate::evidence::Location;
 use crate::pipeline::{EdgeKind, Job, TriggerKind};
 
@@ -87,7 +87,8 @@ impl GateSolver<'_, '_> {
     }
 
     fn is_gate(&self, n: NodeIndex) -> bool {
-        self.key(n).is_some_and(|k| gate_practice(self.ctx, k).is_some())
+        self.key(n)
+            .is_some_and(|k| gate_practice(self.ctx, k).is_some())
     }
 
     /// `m` itself when it gates, else the gate that `m` waits for.

@@ -140,12 +140,18 @@ mod tests {
 
     #[test]
     fn threshold_forms() {
-        assert_eq!(hits("acc = evaluate()\nassert acc >= 0.9, 'too low'\n"), vec![2]);
+        assert_eq!(
+            hits("acc = evaluate()\nassert acc >= 0.9, 'too low'\n"),
+            vec![2]
+        );
         assert_eq!(
             hits("if metrics['f1'] < THRESHOLD:\n    print('bad')\n    sys.exit(1)\n"),
             vec![1]
         );
-        assert_eq!(hits("if [ \"$AUC\" -lt 80 ]; then\n  exit 1\nfi\n"), vec![1]);
+        assert_eq!(
+            hits("if [ \"$AUC\" -lt 80 ]; then\n  exit 1\nfi\n"),
+            vec![1]
+        );
         assert_eq!(hits("python eval.py --min-accuracy 0.8\n"), vec![1]);
         assert_eq!(
             hits("thresholds = {'accuracy': MetricThreshold(threshold=0.8)}\n"),

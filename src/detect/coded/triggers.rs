@@ -68,7 +68,11 @@ pub(crate) fn ci_pipeline(ctx: &Ctx, findings: &mut Findings) {
             file_evidence(
                 "ci.pipeline",
                 pipeline.location.clone(),
-                format!("{}: {} job(s)", pipeline_label(pipeline), pipeline.jobs.len()),
+                format!(
+                    "{}: {} job(s)",
+                    pipeline_label(pipeline),
+                    pipeline.jobs.len()
+                ),
                 Vec::new(),
                 &[qualifier::IN_PIPELINE],
                 Confidence::High,
@@ -95,9 +99,12 @@ pub(crate) fn ci_pipeline(ctx: &Ctx, findings: &mut Findings) {
 /// CI systems recognised by their file path only.
 fn other_ci_system(path: &str) -> Option<&'static str> {
     let name = path.rsplit('/').next().unwrap_or(path);
-    let in_docs = path
-        .split('/')
-        .any(|d| matches!(d, "docs" | "doc" | "test" | "tests" | "testdata" | "fixtures"));
+    let in_docs = path.split('/').any(|d| {
+        matches!(
+            d,
+            "docs" | "doc" | "test" | "tests" | "testdata" | "fixtures"
+        )
+    });
     if in_docs {
         return None;
     }
@@ -122,7 +129,11 @@ pub(crate) fn ci_on_change(ctx: &Ctx, findings: &mut Findings) {
         let mut found = false;
         for trigger in pipeline.triggers.iter().filter(|t| is_change_trigger(t)) {
             found = true;
-            let mut excerpt = format!("{} on {}", pipeline_label(pipeline), trigger_label(&trigger.kind));
+            let mut excerpt = format!(
+                "{} on {}",
+                pipeline_label(pipeline),
+                trigger_label(&trigger.kind)
+            );
             if !trigger.branches.is_empty() {
                 excerpt.push_str(&format!(" (branches {})", trigger.branches.join(", ")));
             }
@@ -133,7 +144,11 @@ pub(crate) fn ci_on_change(ctx: &Ctx, findings: &mut Findings) {
                     trigger.location.clone(),
                     excerpt,
                     Vec::new(),
-                    &[qualifier::IN_PIPELINE, qualifier::ON_CHANGE, qualifier::AUTOMATIC],
+                    &[
+                        qualifier::IN_PIPELINE,
+                        qualifier::ON_CHANGE,
+                        qualifier::AUTOMATIC,
+                    ],
                     Confidence::High,
                 ),
             );
@@ -144,9 +159,16 @@ pub(crate) fn ci_on_change(ctx: &Ctx, findings: &mut Findings) {
                 file_evidence(
                     "ci.on_change",
                     pipeline.location.clone(),
-                    format!("{} runs on every push (no trigger rules)", pipeline_label(pipeline)),
+                    format!(
+                        "{} runs on every push (no trigger rules)",
+                        pipeline_label(pipeline)
+                    ),
                     Vec::new(),
-                    &[qualifier::IN_PIPELINE, qualifier::ON_CHANGE, qualifier::AUTOMATIC],
+                    &[
+                        qualifier::IN_PIPELINE,
+                        qualifier::ON_CHANGE,
+                        qualifier::AUTOMATIC,
+                    ],
                     Confidence::Medium,
                 ),
             );
@@ -175,7 +197,11 @@ pub(crate) fn build_schedule(ctx: &Ctx, findings: &mut Findings) {
                     trigger.location.clone(),
                     format!("{} on schedule{cron}", pipeline_label(pipeline)),
                     Vec::new(),
-                    &[qualifier::IN_PIPELINE, qualifier::SCHEDULED, qualifier::AUTOMATIC],
+                    &[
+                        qualifier::IN_PIPELINE,
+                        qualifier::SCHEDULED,
+                        qualifier::AUTOMATIC,
+                    ],
                     Confidence::High,
                 ),
             );
@@ -214,7 +240,11 @@ pub(crate) fn vcs_branch_policy(ctx: &Ctx, findings: &mut Findings) {
                 file_evidence(
                     "vcs.branch_policy",
                     trigger.location.clone(),
-                    format!("{} branches: {}", trigger_label(&trigger.kind), named.join(", ")),
+                    format!(
+                        "{} branches: {}",
+                        trigger_label(&trigger.kind),
+                        named.join(", ")
+                    ),
                     Vec::new(),
                     &[qualifier::IN_PIPELINE],
                     Confidence::High,

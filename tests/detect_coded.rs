@@ -1,0 +1,690 @@
+//! Coded detectors over hand-built pipelines, job graphs and rule outputs (the
+//! dialect parsers and the rule engine are developed separately).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use mlops_maturity::detect::{
+    Confidence, Detection, Evidence, JobPractices, Origin, PracticeFinding, RuleOutput, coded,
+    qualifier,
+};
+use mlops_maturity::evidence::{FileSet, Location, RepoFile, Snapshot, Source};
+use mlops_maturity::pipeline::{
+    CiSystem, EnvironmentRef, Job, JobGraph, Pipeline, Step, Trigger, TriggerKind,
+};
+
+const CI: &str = ".github/workflows/ci.yml";
+const CD: &str = ".github/workflows/cd.yml";
+const GL: &str = ".gitlab-ci.yml";
+
+fn step(file: &str, line: u32, run: &str) -> Step {
+    Step {
+        name: None,
+        run: Some(run.to_string()),
+        uses: None,
+        with: BTreeMap::new(),
+        condition: None,
+        may_fail: false,
+        via: None,
+        location: Location::new(file, line),
+    }
+}
+
+fn job(file: &str, line: u32, id: &str, needs: Option<&[&str]>) -> Job {
+    Job {
+        id: id.to_string(),
+        name: None,
+        stage: None,
+        needs: needs.map(|n| n.iter().map(|s| s.to_string()).collect()),
+        steps: vec![step(file, line + 2, &format!("echo {id}"))],
+        environment: None,
+        manual: false,
+        conditions: vec![],
+        may_fail: false,
+        disabled: false,
+        matrix: None,
+        runs_on: vec![],
+        image: None,
+        services: vec![],
+        calls: None,
+        triggers: None,
+        artifact_reports: vec![],
+        artifact_paths: vec![],
+        cache: false,
+        location: Location::new(file, line),
+    }
+}
+
+fn staged(file: &str, line: u32, id: &str, stage: &str) -> Job {
+    let mut j = job(file, line, id, None);
+    j.stage = Some(stage.to_string());
+    j
+}
+
+fn env(job: &mut Job, name: &str, dynamic: bool) {
+    job.environment = Some(EnvironmentRef {
+        name: name.to_string(),
+        dynamic,
+        url: None,
+        action: None,
+        tier: None,
+        location: Location::new(job.location.path.clone(), job.location.line + 1),
+    });
+}
+
+fn trigger(file: &str, kind: TriggerKind, branches: &[&str], detail: &[&str]) -> Trigger {
+    Trigger {
+        kind,
+        branches: branches.iter().map(|s| s.to_string()).collect(),
+        paths: vec![],
+        detail: detail.iter().map(|s| s.to_string()).collect(),
+        location: Location::new(file, 2),
+    }
+}
+
+fn pipeline(file: &str, name: Option<&str>, triggers: Vec<Trigger>, jobs: Vec<Job>) -> Pipeline {
+    Pipeline {
+        id: file.to_string(),
+        system: if file == GL {
+            CiSystem::GitlabCi
+        } else {
+            CiSystem::GithubActions
+        },
+        name: name.map(str::to_string),
+        file: file.to_string(),
+        triggers,
+        stages: vec![],
+        jobs,
+        includes: vec![],
+        reusable: false,
+        location: Location::new(file, 1),
+    }
+}
+
+fn push(file: &str) -> Vec<Trigger> {
+    vec![trigger(file, TriggerKind::Push, &[], &[])]
+}
+
+fn snapshot(pipelines: Vec<Pipeline>, files: &[(&str, &str)]) -> Snapshot {
+    let files = FileSet::new(
+        files
+            .iter()
+            .map(|(path, text)| RepoFile {
+                path: path.to_string(),
+                size: text.len() as u64,
+                content: Some(Arc::from(*text)),
+                skipped: None,
+            })
+            .collect(),
+    );
+    let mut snap = Snapshot::new(
+        Source {
+            kind: "local".into(),
+            target: ".".into(),
+            revision: None,
+        },
+        files,
+    );
+    snap.pipelines = pipelines;
+    snap
+}
+
+/// Per-job practices: ((pipeline, job), practice, evidence location).
+fn practices(entries: &[((usize, usize), &str, Location)]) -> JobPractices {
+    let mut jobs = JobPractices::default();
+    for (key, practice, loc) in entries {
+        jobs.by_job
+            .entry(*key)
+            .or_default()
+            .insert(practice.to_string(), loc.clone());
+    }
+    jobs
+}
+
+fn detect(snap: &Snapshot, jobs: JobPractices, findings: Vec<PracticeFinding>) -> Detection {
+    let graph = JobGraph::build(&snap.pipelines);
+    coded::run(
+        snap,
+        &graph,
+        RuleOutput {
+            findings,
+            jobs,
+            diagnostics: vec![],
+        },
+    )
+}
+
+fn excerpts(d: &Detection, practice: &str) -> Vec<String> {
+    d.practice(practice)
+        .map(|f| f.evidence.iter().map(|e| e.excerpt.clone()).collect())
+        .unwrap_or_default()
+}
+
+fn loc(path: &str, line: u32) -> Location {
+    Location::new(path, line)
+}
+
+fn file_evidence(rule: &str, location: Location, chain: Vec<Location>) -> Evidence {
+    Evidence {
+        rule: rule.to_string(),
+        origin: Origin::File { location },
+        excerpt: "x".into(),
+        chain,
+        qualifiers: Default::default(),
+        confidence: Confidence::High,
+    }
+}
+
+// ------------------------------------------------------------ gated_by_tests
+
+#[test]
+fn needs_chain_gates_deploy() {
+    let jobs = vec![
+        job(CI, 10, "test", None),
+        job(CI, 20, "build", Some(&["test"])),
+        job(CI, 30, "deploy", Some(&["build"])),
+    ];
+    let snap = snapshot(vec![pipeline(CI, None, push(CI), jobs)], &[]);
+    let jp = practices(&[
+        ((0, 0), "ci.tests", loc(CI, 12)),
+        ((0, 2), "deploy.automated", loc(CI, 32)),
+    ]);
+    let d = detect(&snap, jp, vec![]);
+    let f = d.practice("deploy.gated_by_tests").expect("gated");
+    assert_eq!(f.evidence.len(), 1);
+    let e = &f.evidence[0];
+    assert_eq!(e.excerpt, "deploy job deploy runs after test job test");
+    assert_eq!(e.chain, vec![loc(CI, 10), loc(CI, 30)]);
+    assert_eq!(
+        e.origin,
+        Origin::File {
+            location: loc(CI, 30)
+        }
+    );
+    assert_eq!(e.confidence, Confidence::High);
+    assert!(
+        e.has(qualifier::IN_PIPELINE) && e.has(qualifier::ON_CHANGE) && e.has(qualifier::AUTOMATIC)
+    );
+}
+
+#[test]
+fn deploy_without_needs_is_not_gated() {
+    let jobs = vec![job(CI, 10, "test", None), job(CI, 30, "deploy", None)];
+    let snap = snapshot(vec![pipeline(CI, None, push(CI), jobs)], &[]);
+    let jp = practices(&[
+        ((0, 0), "ci.tests", loc(CI, 12)),
+        ((0, 1), "deploy.automated", loc(CI, 32)),
+    ]);
+    let d = detect(&snap, jp, vec![]);
+    assert!(d.practice("deploy.gated_by_tests").is_none());
+}
+
+#[test]
+fn every_need_must_succeed_so_one_test_need_gates() {
+    // `needs: [lint, test]`: lint starts at once, but deploy still waits for test.
+    let jobs = vec![
+        job(CI, 10, "lint", None),
+        job(CI, 20, "test", None),
+        job(CI, 30, "deploy", Some(&["lint", "test"])),
+    ];
+    let snap = snapshot(vec![pipeline(CI, None, push(CI), jobs)], &[]);
+    let jp = practices(&[
+        ((0, 1), "ci.tests", loc(CI, 22)),
+        ((0, 2), "deploy.automated", loc(CI, 32)),
+    ]);
+    let d = detect(&snap, jp, vec![]);
+    assert_eq!(
+        excerpts(&d, "deploy.gated_by_tests"),
+        vec!["deploy job deploy runs after test job test"]
+    );
+}
+
+fn gitlab(deploy_needs: Option<&[&str]>, test_may_fail: bool) -> Detection {
+    let mut unit = staged(GL, 10, "unit", "test");
+    unit.may_fail = test_may_fail;
+    let mut deploy = staged(GL, 30, "deploy", "deploy");
+    deploy.needs = deploy_needs.map(|n| n.iter().map(|s| s.to_string()).collect());
+    let build = staged(GL, 5, "build", "build");
+    let mut p = pipeline(GL, None, vec![], vec![build, unit, deploy]);
+    p.stages = vec!["build".into(), "test".into(), "deploy".into()];
+    let snap = snapshot(vec![p], &[]);
+    let jp = practices(&[
+        ((0, 1), "model.evaluation", loc(GL, 12)),
+        ((0, 2), "deploy.automated", loc(GL, 32)),
+    ]);
+    detect(&snap, jp, vec![])
+}
+
+#[test]
+fn gitlab_stage_order_gates_and_needs_empty_bypasses() {
+    assert_eq!(
+        excerpts(&gitlab(None, false), "deploy.gated_by_tests"),
+        vec!["deploy job deploy runs after test job unit"]
+    );
+    // `needs: []` starts the deploy at once.
+    assert!(
+        gitlab(Some(&[]), false)
+            .practice("deploy.gated_by_tests")
+            .is_none()
+    );
+    // `needs: [build]` skips the test stage.
+    assert!(
+        gitlab(Some(&["build"]), false)
+            .practice("deploy.gated_by_tests")
+            .is_none()
+    );
+    // An allowed-to-fail test job gates nothing.
+    assert!(
+        gitlab(None, true)
+            .practice("deploy.gated_by_tests")
+            .is_none()
+    );
+    // GitLab pipelines without rules run on push.
+    assert!(gitlab(None, false).practice("ci.on_change").is_some());
+}
+
+#[test]
+fn may_fail_test_step_does_not_gate() {
+    let mut test = job(CI, 10, "test", None);
+    test.steps[0].may_fail = true; // continue-on-error on the pytest step
+    let jobs = vec![test, job(CI, 30, "deploy", Some(&["test"]))];
+    let snap = snapshot(vec![pipeline(CI, None, push(CI), jobs)], &[]);
+    let jp = practices(&[
+        ((0, 0), "ci.tests", loc(CI, 12)),
+        ((0, 1), "deploy.automated", loc(CI, 32)),
+    ]);
+    assert!(
+        detect(&snap, jp, vec![])
+            .practice("deploy.gated_by_tests")
+            .is_none()
+    );
+}
+
+#[test]
+fn always_condition_ignores_failed_tests() {
+    let mut deploy = job(CI, 30, "deploy", Some(&["test"]));
+    deploy.conditions.push("${{ always() }}".into());
+    let snap = snapshot(
+        vec![pipeline(
+            CI,
+            None,
+            push(CI),
+            vec![job(CI, 10, "test", None), deploy],
+        )],
+        &[],
+    );
+    let jp = practices(&[
+        ((0, 0), "ci.tests", loc(CI, 12)),
+        ((0, 1), "deploy.automated", loc(CI, 32)),
+    ]);
+    assert!(
+        detect(&snap, jp, vec![])
+            .practice("deploy.gated_by_tests")
+            .is_none()
+    );
+}
+
+fn workflow_run(success_check: bool, cd_also_on_push: bool) -> Detection {
+    let ci = pipeline(CI, Some("CI"), push(CI), vec![job(CI, 10, "test", None)]);
+    let mut deploy = job(CD, 10, "deploy", None);
+    if success_check {
+        deploy
+            .conditions
+            .push("${{ github.event.workflow_run.conclusion == 'success' }}".into());
+    }
+    let mut triggers = vec![trigger(CD, TriggerKind::Upstream, &[], &["CI"])];
+    triggers.push(trigger(CD, TriggerKind::Manual, &[], &[]));
+    if cd_also_on_push {
+        triggers.push(trigger(CD, TriggerKind::Push, &["main"], &[]));
+    }
+    let cd = pipeline(CD, Some("CD"), triggers, vec![deploy]);
+    let snap = snapshot(vec![ci, cd], &[]);
+    let jp = practices(&[
+        ((0, 0), "ci.tests", loc(CI, 12)),
+        ((1, 0), "deploy.automated", loc(CD, 12)),
+    ]);
+    detect(&snap, jp, vec![])
+}
+
+#[test]
+fn workflow_run_gates_only_with_success_check() {
+    let d = workflow_run(true, false);
+    let f = d
+        .practice("deploy.gated_by_tests")
+        .expect("gated across workflows");
+    assert_eq!(
+        f.evidence[0].excerpt,
+        "deploy job deploy runs after test job test (CI)"
+    );
+    assert_eq!(f.evidence[0].chain, vec![loc(CI, 10), loc(CD, 10)]);
+    assert!(
+        workflow_run(false, false)
+            .practice("deploy.gated_by_tests")
+            .is_none()
+    );
+    // The CD workflow also deploys on push, without tests.
+    assert!(
+        workflow_run(true, true)
+            .practice("deploy.gated_by_tests")
+            .is_none()
+    );
+}
+
+#[test]
+fn tests_then_deploy_in_one_job() {
+    let build = |order_ok: bool| {
+        let mut j = job(CI, 10, "release", None);
+        let (t, s) = if order_ok { (12, 14) } else { (14, 12) };
+        let test = step(CI, t, "pytest -q");
+        let ship = step(CI, s, "kubectl apply -f k8s/");
+        j.steps = if order_ok {
+            vec![test, ship]
+        } else {
+            vec![ship, test]
+        };
+        let snap = snapshot(vec![pipeline(CI, None, push(CI), vec![j])], &[]);
+        let jp = practices(&[
+            ((0, 0), "ci.tests", loc(CI, t)),
+            ((0, 0), "deploy.automated", loc(CI, s)),
+        ]);
+        detect(&snap, jp, vec![])
+    };
+    let d = build(true);
+    let f = d.practice("deploy.gated_by_tests").expect("gated in-job");
+    assert_eq!(
+        f.evidence[0].excerpt,
+        "deploy job release runs its tests before deploying"
+    );
+    assert_eq!(f.evidence[0].chain, vec![loc(CI, 12), loc(CI, 10)]);
+    assert!(build(false).practice("deploy.gated_by_tests").is_none());
+}
+
+#[test]
+fn fallback_deploy_jobs_without_rule_output() {
+    let mut deploy = job(CI, 30, "ship", Some(&["test"]));
+    deploy.steps = vec![step(CI, 32, "helm upgrade --install svc chart/")];
+    env(&mut deploy, "production", false);
+    let mut test = job(CI, 10, "test", None);
+    test.steps = vec![step(CI, 12, "pytest")];
+    let snap = snapshot(vec![pipeline(CI, None, push(CI), vec![test, deploy])], &[]);
+    // The engine saw the tests but no deploy.automated anywhere.
+    let d = detect(
+        &snap,
+        practices(&[((0, 0), "ci.tests", loc(CI, 12))]),
+        vec![],
+    );
+    let f = d
+        .practice("deploy.gated_by_tests")
+        .expect("fallback deploy job");
+    assert_eq!(f.evidence[0].confidence, Confidence::Medium);
+    assert!(f.evidence[0].has(qualifier::PRODUCTION));
+}
+
+// ------------------------------------------------------------ environments
+
+fn envs(staging_before_prod: bool, prod_dynamic: bool) -> Detection {
+    let mut staging = job(CD, 10, "staging", None);
+    env(&mut staging, "staging", false);
+    let needs: Option<&[&str]> = if staging_before_prod {
+        Some(&["staging"])
+    } else {
+        None
+    };
+    let mut prod = job(CD, 30, "production", needs);
+    if prod_dynamic {
+        env(&mut prod, "${{ inputs.environment }}", true);
+    } else {
+        env(&mut prod, "production", false);
+    }
+    let snap = snapshot(vec![pipeline(CD, None, push(CD), vec![staging, prod])], &[]);
+    let jp = practices(&[
+        ((0, 0), "deploy.automated", loc(CD, 12)),
+        ((0, 1), "deploy.automated", loc(CD, 32)),
+    ]);
+    detect(&snap, jp, vec![])
+}
+
+#[test]
+fn environments_need_a_path_and_static_names() {
+    let d = envs(true, false);
+    let f = d
+        .practice("deploy.environments")
+        .expect("staging → production");
+    assert_eq!(f.evidence.len(), 1);
+    assert_eq!(
+        f.evidence[0].excerpt,
+        "deploys to staging (job staging) then production (job production)"
+    );
+    assert_eq!(f.evidence[0].chain, vec![loc(CD, 11), loc(CD, 31)]);
+    assert!(f.evidence[0].has(qualifier::PRODUCTION));
+    assert!(envs(false, false).practice("deploy.environments").is_none());
+    assert!(envs(true, true).practice("deploy.environments").is_none());
+}
+
+#[test]
+fn training_only_environments_do_not_count() {
+    // Jobs with environments that only train: not deploy jobs.
+    let mut a = job(CI, 10, "train-dev", None);
+    env(&mut a, "dev", false);
+    a.steps = vec![step(CI, 12, "python train.py")];
+    let mut b = job(CI, 30, "train-prod", Some(&["train-dev"]));
+    env(&mut b, "prod", false);
+    b.steps = vec![step(CI, 32, "python train.py --full")];
+    let snap = snapshot(vec![pipeline(CI, None, push(CI), vec![a, b])], &[]);
+    let d = detect(&snap, JobPractices::default(), vec![]);
+    assert!(d.practice("deploy.environments").is_none());
+}
+
+// ------------------------------------------------------------ approval gate
+
+#[test]
+fn manual_production_job_after_stages_is_a_gate() {
+    let test = staged(GL, 10, "test", "test");
+    let mut prod = staged(GL, 30, "deploy_prod", "deploy");
+    prod.manual = true;
+    env(&mut prod, "production", false);
+    let mut p = pipeline(GL, None, vec![], vec![test, prod]);
+    p.stages = vec!["test".into(), "deploy".into()];
+    let snap = snapshot(vec![p], &[]);
+    let jp = practices(&[((0, 1), "deploy.automated", loc(GL, 32))]);
+    let d = detect(&snap, jp, vec![]);
+    let f = d.practice("deploy.approval_gate").expect("manual gate");
+    assert_eq!(
+        f.evidence[0].excerpt,
+        "deploy job deploy_prod waits for a person after earlier jobs"
+    );
+    assert!(f.evidence[0].has(qualifier::PRODUCTION));
+    // The manual job's evidence elsewhere is not `automatic`.
+    assert!(!f.evidence[0].has(qualifier::AUTOMATIC));
+}
+
+#[test]
+fn workflow_dispatch_alone_is_not_a_gate() {
+    let mut deploy = job(CD, 10, "deploy", None);
+    env(&mut deploy, "production", false);
+    let cd = pipeline(
+        CD,
+        None,
+        vec![trigger(CD, TriggerKind::Manual, &[], &[])],
+        vec![deploy],
+    );
+    let snap = snapshot(vec![cd], &[]);
+    let jp = practices(&[((0, 0), "deploy.automated", loc(CD, 12))]);
+    let d = detect(&snap, jp, vec![]);
+    assert!(d.practice("deploy.approval_gate").is_none());
+    // Nor is a manual job that starts the flow from scratch.
+    let mut first = job(GL, 10, "deploy", None);
+    first.manual = true;
+    env(&mut first, "production", false);
+    let snap = snapshot(vec![pipeline(GL, None, vec![], vec![first])], &[]);
+    let jp = practices(&[((0, 0), "deploy.automated", loc(GL, 12))]);
+    assert!(
+        detect(&snap, jp, vec![])
+            .practice("deploy.approval_gate")
+            .is_none()
+    );
+}
+
+#[test]
+fn manual_approval_job_before_deploy() {
+    let mut approve = job(GL, 20, "approve", Some(&["test"]));
+    approve.manual = true;
+    let deploy = job(GL, 30, "deploy", Some(&["approve"]));
+    let snap = snapshot(
+        vec![pipeline(
+            GL,
+            None,
+            vec![],
+            vec![job(GL, 10, "test", None), approve, deploy],
+        )],
+        &[],
+    );
+    let jp = practices(&[((0, 2), "deploy.automated", loc(GL, 32))]);
+    let d = detect(&snap, jp, vec![]);
+    assert_eq!(
+        excerpts(&d, "deploy.approval_gate"),
+        vec!["manual job approve before deploy job deploy"]
+    );
+}
+
+// ------------------------------------------------------------ triggers
+
+#[test]
+fn triggers_on_change_schedule_and_branch_policy() {
+    let triggers = vec![
+        trigger(CI, TriggerKind::Push, &["main", "release/*"], &[]),
+        trigger(CI, TriggerKind::PullRequest, &[], &[]),
+        trigger(CI, TriggerKind::Schedule, &[], &["0 3 * * 1"]),
+    ];
+    let snap = snapshot(
+        vec![pipeline(
+            CI,
+            Some("CI"),
+            triggers,
+            vec![job(CI, 10, "test", None)],
+        )],
+        &[],
+    );
+    let d = detect(&snap, JobPractices::default(), vec![]);
+    assert_eq!(
+        excerpts(&d, "ci.on_change"),
+        vec![
+            "GitHub Actions CI (.github/workflows/ci.yml) on push (branches main, release/*)",
+            "GitHub Actions CI (.github/workflows/ci.yml) on pull/merge request"
+        ]
+    );
+    let schedule = d.practice("build.schedule").expect("schedule");
+    assert!(schedule.evidence[0].excerpt.ends_with("cron 0 3 * * 1"));
+    assert!(schedule.evidence[0].has(qualifier::SCHEDULED));
+    assert_eq!(
+        excerpts(&d, "vcs.branch_policy"),
+        vec!["push branches: main, release/*"]
+    );
+    assert_eq!(
+        excerpts(&d, "ci.pipeline"),
+        vec!["GitHub Actions CI (.github/workflows/ci.yml): 1 job(s)"]
+    );
+}
+
+#[test]
+fn manual_only_pipeline_is_not_on_change_and_gitlab_rules_are_branch_policy() {
+    let mut j = job(GL, 10, "deploy", None);
+    j.conditions
+        .push("$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH".into());
+    let gl = pipeline(
+        GL,
+        None,
+        vec![trigger(GL, TriggerKind::Manual, &[], &[])],
+        vec![j],
+    );
+    let d = detect(&snapshot(vec![gl], &[]), JobPractices::default(), vec![]);
+    assert!(d.practice("ci.on_change").is_none());
+    assert_eq!(
+        excerpts(&d, "vcs.branch_policy"),
+        vec!["job deploy runs on: $CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH"]
+    );
+}
+
+// ------------------------------------------------------------ threshold
+
+#[test]
+fn evaluation_threshold_qualifier() {
+    let files = [
+        (
+            "src/evaluate.py",
+            "acc = score(model)\nprint(acc)\nif acc < 0.85:\n    raise SystemExit(1)\n",
+        ),
+        ("src/report.py", "acc = score(model)\nprint(acc)\n"),
+    ];
+    let snap = snapshot(
+        vec![pipeline(
+            CI,
+            None,
+            push(CI),
+            vec![job(CI, 10, "eval", None)],
+        )],
+        &files,
+    );
+    let rule = |path: &str| PracticeFinding {
+        practice: "model.evaluation".into(),
+        evidence: vec![file_evidence(
+            "ml.evaluate",
+            loc(path, 1),
+            vec![loc(CI, 12), Location::file(path)],
+        )],
+    };
+    let d = detect(
+        &snap,
+        JobPractices::default(),
+        vec![rule("src/evaluate.py")],
+    );
+    let f = d.practice("model.evaluation").expect("evaluation");
+    assert_eq!(f.evidence.len(), 2);
+    assert!(f.evidence[0].has(qualifier::THRESHOLD));
+    assert!(f.evidence[0].has(qualifier::IN_PIPELINE));
+    assert_eq!(f.evidence[1].rule, "model.evaluation.threshold");
+    assert_eq!(
+        f.evidence[1].origin,
+        Origin::File {
+            location: loc("src/evaluate.py", 3)
+        }
+    );
+    assert!(f.evidence[1].has(qualifier::THRESHOLD) && f.evidence[1].has(qualifier::ON_CHANGE));
+
+    let d = detect(&snap, JobPractices::default(), vec![rule("src/report.py")]);
+    let f = d.practice("model.evaluation").expect("evaluation");
+    assert_eq!(f.evidence.len(), 1);
+    assert!(!f.evidence[0].has(qualifier::THRESHOLD));
+}
+
+// ------------------------------------------------------------ merging
+
+#[test]
+fn rule_findings_are_merged_sorted_and_deduplicated() {
+    let snap = snapshot(vec![], &[("Makefile", "test:\n\tpytest\n")]);
+    let e = file_evidence("py.pytest", loc("Makefile", 2), vec![]);
+    let findings = vec![
+        PracticeFinding {
+            practice: "test.layering".into(),
+            evidence: vec![e.clone()],
+        },
+        PracticeFinding {
+            practice: "ci.tests".into(),
+            evidence: vec![e.clone(), e.clone()],
+        },
+        PracticeFinding {
+            practice: "ci.tests".into(),
+            evidence: vec![e.clone()],
+        },
+    ];
+    let d = detect(&snap, JobPractices::default(), findings);
+    let ids: Vec<&str> = d.findings.iter().map(|f| f.practice.as_str()).collect();
+    assert_eq!(ids, vec!["ci.tests", "test.layering"]);
+    assert_eq!(d.practice("ci.tests").map(|f| f.evidence.len()), Some(1));
+    // Not in a pipeline: no pipeline qualifiers.
+    assert!(
+        d.practice("ci.tests").unwrap().evidence[0]
+            .qualifiers
+            .is_empty()
+    );
+}
