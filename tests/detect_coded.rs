@@ -357,6 +357,8 @@ fn workflow_run_gates_only_with_success_check() {
         "deploy job deploy runs after test job test (CI)"
     );
     assert_eq!(f.evidence[0].chain, vec![loc(CI, 10), loc(CD, 10)]);
+    // The CD workflow runs when CI (on push) completes: on change, automatic.
+    assert!(f.evidence[0].has(qualifier::ON_CHANGE) && f.evidence[0].has(qualifier::AUTOMATIC));
     assert!(
         workflow_run(false, false)
             .practice("deploy.gated_by_tests")
@@ -687,4 +689,38 @@ fn rule_findings_are_merged_sorted_and_deduplicated() {
             .qualifiers
             .is_empty()
     );
+}
+
+#[test]
+fn reusable_workflow_inherits_caller_triggers() {
+    const REUSE: &str = ".github/workflows/deploy.yml";
+    let mut caller = job(CI, 10, "call-deploy", None);
+    caller.calls = Some(mlops_maturity::pipeline::ExternalRef {
+        target: "./.github/workflows/deploy.yml".into(),
+        local: true,
+        resolved: true,
+        path: Some(REUSE.into()),
+    });
+    let nightly = pipeline(
+        CI,
+        None,
+        vec![trigger(CI, TriggerKind::Schedule, &[], &["0 1 * * *"])],
+        vec![caller],
+    );
+    let mut reusable = pipeline(
+        REUSE,
+        None,
+        vec![trigger(REUSE, TriggerKind::Call, &[], &[])],
+        vec![job(REUSE, 10, "ship", None)],
+    );
+    reusable.reusable = true;
+    let snap = snapshot(vec![nightly, reusable], &[]);
+    let rule = PracticeFinding {
+        practice: "deploy.automated".into(),
+        evidence: vec![file_evidence("k8s.apply", loc(REUSE, 12), vec![])],
+    };
+    let d = detect(&snap, JobPractices::default(), vec![rule]);
+    let e = &d.practice("deploy.automated").expect("deploy").evidence[0];
+    let got: Vec<&str> = e.qualifiers.iter().map(String::as_str).collect();
+    assert_eq!(got, vec!["automatic", "in_pipeline", "scheduled"]);
 }

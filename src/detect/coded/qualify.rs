@@ -47,9 +47,23 @@ fn job_at(ctx: &Ctx, index: &JobIndex, location: &Location) -> Option<(usize, us
         .map(|&(_, p, j)| (p, j))
 }
 
-fn qualifiers_of(pipeline: &Pipeline, out: &mut Vec<&'static str>) {
-    out.push(qualifier::IN_PIPELINE);
+/// Qualifiers of a pipeline from its own triggers, and from the pipelines that
+/// start it (callers of a reusable workflow, parents of a child pipeline,
+/// upstream workflows of a `workflow_run`), up to two levels: a reusable deploy
+/// workflow called from a push-triggered pipeline runs on change too.
+fn qualifiers_of(ctx: &Ctx, p: usize, out: &mut Vec<&'static str>, depth: usize) {
+    let Some(pipeline) = ctx.pipelines.get(p) else {
+        return;
+    };
+    if !out.contains(&qualifier::IN_PIPELINE) {
+        out.push(qualifier::IN_PIPELINE);
+    }
     let implicit = runs_on_push_implicitly(pipeline);
+    let mut add = |q: &'static str| {
+        if !out.contains(&q) {
+            out.push(q);
+        }
+    };
     if implicit
         || pipeline.triggers.iter().any(|t| {
             matches!(
@@ -58,10 +72,10 @@ fn qualifiers_of(pipeline: &Pipeline, out: &mut Vec<&'static str>) {
             )
         })
     {
-        out.push(qualifier::ON_CHANGE);
+        add(qualifier::ON_CHANGE);
     }
     if pipeline.has_trigger(&TriggerKind::Schedule) {
-        out.push(qualifier::SCHEDULED);
+        add(qualifier::SCHEDULED);
     }
     if implicit
         || pipeline
@@ -69,8 +83,49 @@ fn qualifiers_of(pipeline: &Pipeline, out: &mut Vec<&'static str>) {
             .iter()
             .any(|t| !matches!(t.kind, TriggerKind::Manual | TriggerKind::Call))
     {
-        out.push(qualifier::AUTOMATIC);
+        add(qualifier::AUTOMATIC);
     }
+    if depth >= 2 {
+        return;
+    }
+    for q in starters_of(ctx, p) {
+        qualifiers_of(ctx, q, out, depth + 1);
+    }
+}
+
+/// Pipelines that start pipeline `p`: callers and parents by local path,
+/// upstream workflows named by its `workflow_run` triggers.
+fn starters_of(ctx: &Ctx, p: usize) -> Vec<usize> {
+    let Some(pipeline) = ctx.pipelines.get(p) else {
+        return Vec::new();
+    };
+    let upstream_names: Vec<&str> = pipeline
+        .triggers
+        .iter()
+        .filter(|t| t.kind == TriggerKind::Upstream)
+        .flat_map(|t| t.detail.iter().map(String::as_str))
+        .collect();
+    ctx.pipelines
+        .iter()
+        .enumerate()
+        .filter(|&(q, _)| q != p)
+        .filter(|(_, other)| {
+            let calls_it = other.jobs.iter().any(|j| {
+                [&j.calls, &j.triggers]
+                    .into_iter()
+                    .flatten()
+                    .any(|r| r.local && r.path.as_deref() == Some(pipeline.file.as_str()))
+            });
+            let named = upstream_names.iter().any(|name| {
+                other.name.as_deref() == Some(*name)
+                    || other.file == *name
+                    || other.file.rsplit('/').next() == Some(*name)
+            });
+            calls_it || named
+        })
+        .map(|(q, _)| q)
+        .take(10)
+        .collect()
 }
 
 /// Attach `in_pipeline`, `on_change`, `scheduled`, `automatic` and `production`
@@ -95,21 +150,18 @@ pub(crate) fn pipeline_qualifiers(ctx: &Ctx, findings: &mut Findings) {
         };
         let mut qualifiers: Vec<&'static str> = Vec::new();
         if let Some((p, j)) = job_at(ctx, &index, &anchor) {
-            let (Some(pipeline), Some(job)) = (ctx.pipelines.get(p), ctx.job((p, j))) else {
+            let Some(job) = ctx.job((p, j)) else {
                 continue;
             };
-            qualifiers_of(pipeline, &mut qualifiers);
+            qualifiers_of(ctx, p, &mut qualifiers, 0);
             if job.manual {
                 qualifiers.retain(|q| *q != qualifier::AUTOMATIC);
             }
             if targets_production(job) {
                 qualifiers.push(qualifier::PRODUCTION);
             }
-        } else if let Some(pipeline) = pipeline_files
-            .get(anchor.path.as_str())
-            .and_then(|&p| ctx.pipelines.get(p))
-        {
-            qualifiers_of(pipeline, &mut qualifiers);
+        } else if let Some(&p) = pipeline_files.get(anchor.path.as_str()) {
+            qualifiers_of(ctx, p, &mut qualifiers, 0);
         }
         evidence
             .qualifiers

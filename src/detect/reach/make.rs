@@ -28,6 +28,11 @@ pub struct Makefile {
 impl Makefile {
     /// The first target not starting with `.`: what `make` alone builds.
     pub fn default_target(&self) -> Option<&str> {
+        if let Some(goal) = self.vars.get(".DEFAULT_GOAL").map(|g| g.trim()) {
+            if !goal.is_empty() && !goal.contains('$') {
+                return Some(goal);
+            }
+        }
         self.rules
             .iter()
             .flat_map(|r| r.targets.iter())
@@ -283,5 +288,8 @@ mod tests {
         let mk = parse("A := b\nC::=d\nx: y\n");
         assert_eq!(mk.vars.get("A").map(String::as_str), Some("b"));
         assert_eq!(mk.rules.len(), 1);
+        assert_eq!(mk.default_target(), Some("x"));
+        let mk = parse(".DEFAULT_GOAL := help\nbuild:\n\tcc\nhelp:\n\techo\n");
+        assert_eq!(mk.default_target(), Some("help"));
     }
 }
