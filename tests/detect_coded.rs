@@ -724,3 +724,34 @@ fn reusable_workflow_inherits_caller_triggers() {
     let got: Vec<&str> = e.qualifiers.iter().map(String::as_str).collect();
     assert_eq!(got, vec!["automatic", "in_pipeline", "scheduled"]);
 }
+
+#[test]
+fn gitlab_child_pipeline_deploy_after_test_stage() {
+    const CHILD: &str = "ci/deploy.gitlab-ci.yml";
+    let unit = staged(GL, 10, "unit", "test");
+    let mut trigger_job = staged(GL, 30, "deploy-child", "deploy");
+    trigger_job.triggers = Some(mlops_maturity::pipeline::ExternalRef {
+        target: CHILD.into(),
+        local: true,
+        resolved: true,
+        path: Some(CHILD.into()),
+    });
+    let mut parent = pipeline(GL, None, vec![], vec![unit, trigger_job]);
+    parent.stages = vec!["test".into(), "deploy".into()];
+    let mut child = pipeline(CHILD, None, vec![], vec![job(CHILD, 5, "helm", None)]);
+    child.system = CiSystem::GitlabCi;
+    child.reusable = true;
+    let snap = snapshot(vec![parent, child], &[]);
+    let jp = practices(&[
+        ((0, 0), "ci.tests", loc(GL, 12)),
+        ((1, 0), "deploy.automated", loc(CHILD, 7)),
+    ]);
+    let d = detect(&snap, jp, vec![]);
+    assert_eq!(
+        excerpts(&d, "deploy.gated_by_tests"),
+        vec!["deploy job helm runs after test job unit (.gitlab-ci.yml)"]
+    );
+    let e = &d.practice("deploy.gated_by_tests").unwrap().evidence[0];
+    // The child pipeline runs when the parent runs: on every push.
+    assert!(e.has(qualifier::ON_CHANGE));
+}

@@ -6,7 +6,8 @@
 //! ([`shell`]), each command is matched against the invocation forms we know
 //! (`make`, `bash x.sh`, `python -m pkg.mod`, `tox -e`, `nox -s`, `dvc repro`,
 //! `pytest`, `npm run`, `just`, `invoke`, `papermill`, `jupyter nbconvert
-//! --execute`, `az ml job create -f`, `kubectl apply -f`), and the part of the
+//! --execute`, `az ml job create -f`, `kubectl apply -f`, `mlflow run`,
+//! `torchrun`/`accelerate launch`/`deepspeed`), and the part of the
 //! file it names is reported with the chain that leads there.
 //!
 //! Chains: the step's location, then for each hop the line of the command (or
@@ -340,6 +341,40 @@ impl Follower<'_> {
                     .filter_map(|p| runners::job_spec_part(self.files, &p))
                     .collect()
             }
+            "mlflow" if args.first().is_some_and(|a| a == "run") => {
+                let rest = args.get(1..).unwrap_or_default();
+                let uri = rest
+                    .iter()
+                    .enumerate()
+                    .find(|(i, a)| {
+                        !a.starts_with('-')
+                            && !(*i > 0
+                                && rest.get(i - 1).is_some_and(|p| {
+                                    p.starts_with('-') && !p.contains('=') && p != "--no-conda"
+                                }))
+                    })
+                    .map(|(_, a)| a.as_str());
+                let entry = option_values(rest, &["-e", "--entry-point"])
+                    .into_iter()
+                    .next()
+                    .unwrap_or_else(|| "main".to_string());
+                match uri {
+                    Some(u) if !u.contains("://") && !u.contains('@') => {
+                        let dir = normalise(&join(cwd, strip_workspace(u)));
+                        runners::mlproject_parts(self.files, &dir, &entry)
+                    }
+                    _ => Vec::new(),
+                }
+            }
+            // Launchers that run a Python script: distributed training, apps.
+            "torchrun" | "accelerate" | "deepspeed" | "horovodrun" | "streamlit" | "kedro"
+            | "lightning" | "fastapi" => args
+                .iter()
+                .find(|a| a.ends_with(".py"))
+                .and_then(|f| self.resolve(cwd, f, ctx, false))
+                .map(|p| self.file_part(&p))
+                .into_iter()
+                .collect(),
             "Rscript" | "julia" | "node" => args
                 .iter()
                 .find(|a| !a.starts_with('-'))
@@ -1302,6 +1337,53 @@ mod tests {
         let fs = files(&entries);
         let run: String = (0..80).map(|i| format!("bash s{i}.sh\n")).collect();
         assert_eq!(follow_step(&fs, &step(&run), 3).len(), MAX_REACHED);
+    }
+
+    #[test]
+    fn mlflow_projects_and_launchers() {
+        let fs = files(&[
+            (
+                "MLproject",
+                "name: demo\nentry_points:\n  main:\n    parameters:\n      alpha: float\n    command: \"python train.py --alpha {alpha}\"\n  evaluate:\n    command: python eval.py\n",
+            ),
+            ("train.py", ""),
+            ("eval.py", ""),
+            ("ddp/train.py", ""),
+        ]);
+        let got = follow_step(&fs, &step("mlflow run . -P alpha=0.5"), 3);
+        assert_eq!(
+            summary(&got),
+            vec![
+                (
+                    "MLproject".into(),
+                    Some((6, 6)),
+                    vec![format!("{}:20", STEP.0), "MLproject:3".into()]
+                ),
+                (
+                    "train.py".into(),
+                    None,
+                    vec![
+                        format!("{}:20", STEP.0),
+                        "MLproject:6".into(),
+                        "train.py".into()
+                    ]
+                ),
+            ]
+        );
+        let got = follow_step(&fs, &step("mlflow run -e evaluate ."), 3);
+        assert_eq!(got[0].lines, Some((8, 8)));
+        let got = follow_step(
+            &fs,
+            &step("torchrun --nproc_per_node 2 ddp/train.py --epochs 1"),
+            3,
+        );
+        assert_eq!(got[0].path, "ddp/train.py");
+        let got = follow_step(
+            &fs,
+            &step("accelerate launch --config_file a.yaml ddp/train.py"),
+            3,
+        );
+        assert_eq!(got[0].path, "ddp/train.py");
     }
 
     /// Every `run:` / `script:` text of the shared CI corpus goes through the

@@ -808,6 +808,45 @@ pub fn dvc_parts(files: &FileSet, cwd: &str, target: Option<&str>, single: bool)
     parts
 }
 
+// ----------------------------------------------------------------- MLflow
+
+/// `mlflow run <dir> [-e entry]`: the entry point's `command` in `MLproject`
+/// (default entry `main`).
+pub fn mlproject_parts(files: &FileSet, dir: &str, entry: &str) -> Vec<Part> {
+    let path = ["MLproject", "MLProject", "mlproject"]
+        .iter()
+        .map(|n| join(dir, n))
+        .find(|p| files.contains(p));
+    let Some(path) = path else {
+        return Vec::new();
+    };
+    let Some(text) = files.text(&path) else {
+        return Vec::new();
+    };
+    let Ok(root) = yaml::parse(text) else {
+        return Vec::new();
+    };
+    let Some((key, node)) = root.get("entry_points").and_then(|e| e.entry(entry)) else {
+        return Vec::new();
+    };
+    let Some(cmd) = node.get("command") else {
+        return Vec::new();
+    };
+    let Some(cmd_text) = cmd.as_str() else {
+        return Vec::new();
+    };
+    vec![Part {
+        path: path.clone(),
+        lines: Some(scalar_range(cmd, cmd_text)),
+        entry: Location::new(path.clone(), key.line),
+        runs: vec![Run {
+            line: cmd.line,
+            text: RunText::Shell(strip_braces(cmd_text)),
+            cwd: dir.to_string(),
+        }],
+    }]
+}
+
 // --------------------------------------------------------------- job specs
 
 /// A job spec file that names an entrypoint: Azure ML `command:` jobs (also
