@@ -343,17 +343,7 @@ impl Follower<'_> {
             }
             "mlflow" if args.first().is_some_and(|a| a == "run") => {
                 let rest = args.get(1..).unwrap_or_default();
-                let uri = rest
-                    .iter()
-                    .enumerate()
-                    .find(|(i, a)| {
-                        !a.starts_with('-')
-                            && !(*i > 0
-                                && rest.get(i - 1).is_some_and(|p| {
-                                    p.starts_with('-') && !p.contains('=') && p != "--no-conda"
-                                }))
-                    })
-                    .map(|(_, a)| a.as_str());
+                let uri = first_positional(rest, &["--no-conda", "--build-image"]);
                 let entry = option_values(rest, &["-e", "--entry-point"])
                     .into_iter()
                     .next()
@@ -750,6 +740,23 @@ fn option_values(args: &[String], names: &[&str]) -> Vec<String> {
         }
     }
     out
+}
+
+/// The first positional argument: options are skipped with their value
+/// (`-P a=1`), except `--opt=value` forms and the named value-less flags.
+fn first_positional<'a>(args: &'a [String], flags: &[&str]) -> Option<&'a str> {
+    let mut i = 0;
+    while let Some(a) = args.get(i) {
+        if !a.starts_with('-') {
+            return Some(a);
+        }
+        i += if a.contains('=') || flags.contains(&a.as_str()) {
+            1
+        } else {
+            2
+        };
+    }
+    None
 }
 
 /// Drop leading options (and the values of the named ones) from a word list.
