@@ -31,6 +31,8 @@ pub fn commands(text: &str) -> Vec<Command> {
     let mut line: u32 = 1;
     let mut command_line: u32 = 1;
     let mut chars = text.chars().peekable();
+    // Here-documents announced on the current line: (delimiter, strip leading tabs).
+    let mut heredocs: Vec<(String, bool)> = Vec::new();
 
     fn end_word(words: &mut Vec<String>, word: &mut String, in_word: &mut bool) {
         if *in_word {
@@ -139,6 +141,56 @@ pub fn commands(text: &str) -> Vec<Command> {
                 end_word(&mut words, &mut word, &mut in_word);
                 end_command(&mut out, &mut words, command_line);
                 line += 1;
+                // A here-document's body is data (or another language), not commands.
+                for (delimiter, strip_tabs) in std::mem::take(&mut heredocs) {
+                    let mut body_line = String::new();
+                    for n in chars.by_ref() {
+                        if n != '\n' {
+                            body_line.push(n);
+                            continue;
+                        }
+                        line += 1;
+                        let candidate = if strip_tabs {
+                            body_line.trim_start_matches('\t')
+                        } else {
+                            body_line.as_str()
+                        };
+                        if candidate.trim_end() == delimiter {
+                            break;
+                        }
+                        body_line.clear();
+                    }
+                }
+            }
+            '<' if chars.peek() == Some(&'<') => {
+                chars.next();
+                if chars.peek() == Some(&'<') {
+                    // `<<<` here-string: the word that follows is plain data.
+                    chars.next();
+                    end_word(&mut words, &mut word, &mut in_word);
+                    continue;
+                }
+                let strip_tabs = chars.peek() == Some(&'-');
+                if strip_tabs {
+                    chars.next();
+                }
+                while chars.peek().is_some_and(|c| *c == ' ' || *c == '\t') {
+                    chars.next();
+                }
+                let mut delimiter = String::new();
+                while let Some(&n) = chars.peek() {
+                    if n.is_whitespace() || matches!(n, ';' | '&' | '|' | ')' | '<' | '>') {
+                        break;
+                    }
+                    chars.next();
+                    if n != '\'' && n != '"' && n != '\\' {
+                        delimiter.push(n);
+                    }
+                }
+                end_word(&mut words, &mut word, &mut in_word);
+                if !delimiter.is_empty() {
+                    heredocs.push((delimiter, strip_tabs));
+                }
             }
             ';' | '&' | '|' | '(' | ')' => {
                 end_word(&mut words, &mut word, &mut in_word);
@@ -319,6 +371,20 @@ mod tests {
         assert_eq!(strip_prefixes(&cmd), &w(&["bash", "x.sh"])[..]);
         let cmd = w(&["if", "!", "pytest"]);
         assert_eq!(strip_prefixes(&cmd), &w(&["pytest"])[..]);
+    }
+
+    #[test]
+    fn heredoc_bodies_are_not_commands() {
+        let text = "cat > cfg.sh <<'EOF'\npython not_run.py\nEOF\npython run.py\ncat <<-END\n\tmake x\n\tEND\ngrep a <<< \"$X\"\n";
+        assert_eq!(
+            words(text),
+            vec![
+                (1, w(&["cat", ">", "cfg.sh"])),
+                (4, w(&["python", "run.py"])),
+                (5, w(&["cat"])),
+                (8, w(&["grep", "a", "$X"])),
+            ]
+        );
     }
 
     #[test]
