@@ -29,8 +29,8 @@ use runners::{Part, Run, RunText, dir_of, join, normalise};
 /// A part of a repository file that a step reaches.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reached {
-    /// A file; or a directory (no trailing slash) when a test runner is pointed at
-    /// a folder (`pytest tests/`): then everything under it is reached, see [`Reached::files`].
+    /// A repository file. (A test folder given to `pytest` is reported as the
+    /// test modules under it, at most 25 per folder.)
     pub path: String,
     /// 1-based inclusive line range inside `path` (a Makefile recipe, a tox section);
     /// `None` = the whole file.
@@ -40,8 +40,8 @@ pub struct Reached {
 }
 
 impl Reached {
-    /// The repository files this part covers: the file itself, or every file
-    /// under the directory it names.
+    /// The repository files this part covers: the file itself (or, defensively,
+    /// every file under the path if it names a folder).
     pub fn files<'a>(&'a self, files: &'a FileSet) -> Vec<&'a RepoFile> {
         match files.get(&self.path) {
             Some(file) => vec![file],
@@ -57,6 +57,8 @@ impl Reached {
 
 /// At most this many parts per step (work bound; reports stay readable).
 pub const MAX_REACHED: usize = 50;
+/// At most this many test modules per folder given to a test runner.
+const MAX_TEST_MODULES: usize = 25;
 /// At most this many simple commands examined per step, across all hops.
 const MAX_COMMANDS: usize = 5_000;
 
@@ -532,7 +534,34 @@ impl Follower<'_> {
                 .take(1)
                 .collect();
         }
-        named
+        let notebooks = args.iter().any(|a| a == "--nbmake");
+        let mut parts = Vec::new();
+        for path in named {
+            if self.files.contains(&path) {
+                parts.push(path);
+                continue;
+            }
+            // A folder: the test modules pytest collects there (test files first,
+            // then conftest and helpers), bounded so one folder cannot use up the budget.
+            let mut modules: Vec<&str> = self
+                .files
+                .under(&path)
+                .map(|f| f.path.as_str())
+                .filter(|p| p.ends_with(".py") || (notebooks && p.ends_with(".ipynb")))
+                .collect();
+            modules.sort_by_key(|p| {
+                let name = p.rsplit('/').next().unwrap_or(p);
+                let is_test = name.starts_with("test_") || name.ends_with("_test.py");
+                (!is_test, name != "conftest.py", p.to_string())
+            });
+            parts.extend(
+                modules
+                    .into_iter()
+                    .take(MAX_TEST_MODULES)
+                    .map(str::to_string),
+            );
+        }
+        parts
             .into_iter()
             .map(|path| Part {
                 entry: Location::file(path.clone()),
@@ -876,9 +905,13 @@ mod tests {
                     vec![format!("{s}:20"), "Makefile:6".into()]
                 ),
                 (
-                    "tests".into(),
+                    "tests/test_a.py".into(),
                     None,
-                    vec![format!("{s}:20"), "Makefile:7".into(), "tests".into()]
+                    vec![
+                        format!("{s}:20"),
+                        "Makefile:7".into(),
+                        "tests/test_a.py".into()
+                    ]
                 ),
                 (
                     "scripts/check.sh".into(),
@@ -906,8 +939,7 @@ mod tests {
                 ),
             ]
         );
-        // The directory part covers the test files under it.
-        let tests = got.iter().find(|r| r.path == "tests").unwrap();
+        let tests = got.iter().find(|r| r.path == "tests/test_a.py").unwrap();
         assert_eq!(tests.files(&fs).len(), 1);
     }
 
@@ -1037,10 +1069,47 @@ mod tests {
             paths("pytest -k slow tests/integration/test_b.py::test_b"),
             vec!["tests/integration/test_b.py"]
         );
-        assert_eq!(paths("python -m pytest -q"), vec!["tests/unit"]);
+        assert_eq!(paths("python -m pytest -q"), vec!["tests/unit/test_a.py"]);
         let no_config = files(&[("tests/test_x.py", "")]);
         let got = follow_step(&no_config, &step("pytest --cov=src"), 3);
-        assert_eq!(got[0].path, "tests");
+        assert_eq!(got[0].path, "tests/test_x.py");
+    }
+
+    #[test]
+    fn test_folder_expands_to_test_modules_first_and_bounded() {
+        let owned: Vec<(String, String)> = (0..30)
+            .map(|i| (format!("tests/test_{i:02}.py"), String::new()))
+            .chain([
+                ("tests/conftest.py".to_string(), String::new()),
+                ("tests/helpers.py".to_string(), String::new()),
+                ("tests/data.csv".to_string(), String::new()),
+            ])
+            .collect();
+        let entries: Vec<(&str, &str)> = owned
+            .iter()
+            .map(|(a, b)| (a.as_str(), b.as_str()))
+            .collect();
+        let fs = files(&entries);
+        let got: Vec<String> = follow_step(&fs, &step("pytest tests"), 3)
+            .into_iter()
+            .map(|r| r.path)
+            .collect();
+        assert_eq!(got.len(), MAX_TEST_MODULES);
+        assert_eq!(got[0], "tests/test_00.py");
+        assert!(got.iter().all(|p| p.starts_with("tests/test_")));
+        let small = files(&[
+            ("tests/conftest.py", ""),
+            ("tests/test_a.py", ""),
+            ("tests/util.py", ""),
+        ]);
+        let got: Vec<String> = follow_step(&small, &step("pytest"), 3)
+            .into_iter()
+            .map(|r| r.path)
+            .collect();
+        assert_eq!(
+            got,
+            vec!["tests/test_a.py", "tests/conftest.py", "tests/util.py"]
+        );
     }
 
     #[test]
@@ -1072,9 +1141,13 @@ mod tests {
                     vec![format!("{}:20", STEP.0), "tox.ini:6".into()]
                 ),
                 (
-                    "tests".into(),
+                    "tests/test_a.py".into(),
                     None,
-                    vec![format!("{}:20", STEP.0), "tox.ini:7".into(), "tests".into()]
+                    vec![
+                        format!("{}:20", STEP.0),
+                        "tox.ini:7".into(),
+                        "tests/test_a.py".into()
+                    ]
                 ),
                 (
                     "scripts/smoke.py".into(),
@@ -1124,12 +1197,12 @@ mod tests {
                     vec![format!("{}:20", STEP.0), "noxfile.py:4".into()]
                 ),
                 (
-                    "tests/unit".into(),
+                    "tests/unit/test_a.py".into(),
                     None,
                     vec![
                         format!("{}:20", STEP.0),
                         "noxfile.py:6".into(),
-                        "tests/unit".into()
+                        "tests/unit/test_a.py".into()
                     ]
                 ),
             ]
