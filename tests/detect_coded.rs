@@ -301,6 +301,23 @@ fn may_fail_test_step_does_not_gate() {
 }
 
 #[test]
+fn test_step_with_shell_fallback_does_not_gate() {
+    let mut test = job(CI, 10, "test", None);
+    test.steps = vec![step(CI, 12, "python -m pytest tests || echo \"skipped\"")];
+    let jobs = vec![test, job(CI, 30, "deploy", Some(&["test"]))];
+    let snap = snapshot(vec![pipeline(CI, None, push(CI), jobs)], &[]);
+    let jp = practices(&[
+        ((0, 0), "ci.tests", loc(CI, 12)),
+        ((0, 1), "deploy.automated", loc(CI, 32)),
+    ]);
+    assert!(
+        detect(&snap, jp, vec![])
+            .practice("deploy.gated_by_tests")
+            .is_none()
+    );
+}
+
+#[test]
 fn always_condition_ignores_failed_tests() {
     let mut deploy = job(CI, 30, "deploy", Some(&["test"]));
     deploy.conditions.push("${{ always() }}".into());
@@ -754,4 +771,67 @@ fn gitlab_child_pipeline_deploy_after_test_stage() {
     let e = &d.practice("deploy.gated_by_tests").unwrap().evidence[0];
     // The child pipeline runs when the parent runs: on every push.
     assert!(e.has(qualifier::ON_CHANGE));
+}
+
+#[test]
+fn workflow_run_chain_of_four_gates_and_inherits_on_change() {
+    // CI (push) → CD → staging → deploy, each on the previous one's success.
+    let names = ["1 CI", "2 CD", "3 Staging", "4 Deploy"];
+    let files = [
+        ".github/workflows/1.yml",
+        ".github/workflows/2.yml",
+        ".github/workflows/3.yml",
+        ".github/workflows/4.yml",
+    ];
+    let mut pipelines = Vec::new();
+    for i in 0..4 {
+        let mut j = job(files[i], 20, &format!("job{i}"), None);
+        let triggers = if i == 0 {
+            push(files[i])
+        } else {
+            j.conditions
+                .push("${{ github.event.workflow_run.conclusion == 'success' }}".into());
+            vec![
+                trigger(files[i], TriggerKind::Upstream, &[], &[names[i - 1]]),
+                trigger(files[i], TriggerKind::Manual, &[], &[]),
+            ]
+        };
+        pipelines.push(pipeline(files[i], Some(names[i]), triggers, vec![j]));
+    }
+    let snap = snapshot(pipelines, &[]);
+    let jp = practices(&[
+        ((0, 0), "ci.tests", loc(files[0], 22)),
+        ((3, 0), "deploy.automated", loc(files[3], 22)),
+    ]);
+    let d = detect(&snap, jp, vec![]);
+    let e = &d.practice("deploy.gated_by_tests").expect("gated").evidence[0];
+    assert_eq!(e.excerpt, "deploy job job3 runs after test job job0 (1 CI)");
+    let got: Vec<&str> = e.qualifiers.iter().map(String::as_str).collect();
+    assert_eq!(got, vec!["automatic", "in_pipeline", "on_change"]);
+}
+
+#[test]
+fn ci_pipeline_is_not_repeated_when_a_rule_reported_the_file() {
+    let snap = snapshot(
+        vec![pipeline(
+            CI,
+            None,
+            push(CI),
+            vec![job(CI, 10, "test", None)],
+        )],
+        &[],
+    );
+    let rule = PracticeFinding {
+        practice: "ci.pipeline".into(),
+        evidence: vec![file_evidence(
+            "ci.pipeline.github_actions",
+            Location::file(CI),
+            vec![],
+        )],
+    };
+    let d = detect(&snap, JobPractices::default(), vec![rule]);
+    let f = d.practice("ci.pipeline").expect("pipeline");
+    assert_eq!(f.evidence.len(), 1);
+    assert_eq!(f.evidence[0].rule, "ci.pipeline.github_actions");
+    assert!(f.evidence[0].has(qualifier::ON_CHANGE));
 }

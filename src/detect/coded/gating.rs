@@ -52,9 +52,25 @@ fn ignores_predecessor_results(job: &Job) -> bool {
     })
 }
 
+/// `cmd || true`, `|| echo …`, `|| exit 0`, `|| :` — the step can never fail.
+fn swallows_failure(run: &str) -> bool {
+    static RE: std::sync::OnceLock<Regex> = std::sync::OnceLock::new();
+    RE.get_or_init(|| {
+        Regex::new(r"\|\|\s*(true\b|:\s*$|:\s*;|echo\b|exit\s+0\b|printf\b)")
+            .expect("constant regex")
+    })
+    .is_match(run)
+}
+
+/// A step that cannot fail its job: `continue-on-error`, or a shell fallback.
+fn step_cannot_fail(step: &crate::pipeline::Step) -> bool {
+    step.may_fail || step.run.as_deref().is_some_and(swallows_failure)
+}
+
 /// The evidence location of a gate practice of a job, if the job gates:
 /// it shows tests or evaluation, can fail the pipeline (not `may_fail`, nor the
-/// step holding the evidence) and runs by itself (not manual, not disabled).
+/// step holding the evidence, nor a step ending in `|| true`) and runs by itself
+/// (not manual, not disabled).
 fn gate_practice(ctx: &Ctx, key: (usize, usize)) -> Option<Location> {
     let job = ctx.job(key)?;
     if job.may_fail || job.disabled || job.manual {
@@ -65,7 +81,7 @@ fn gate_practice(ctx: &Ctx, key: (usize, usize)) -> Option<Location> {
         let loc = practices.get(*p)?;
         let step_may_fail = step_index_at(job, loc)
             .and_then(|i| job.steps.get(i))
-            .is_some_and(|s| s.may_fail);
+            .is_some_and(step_cannot_fail);
         (!step_may_fail).then(|| loc.clone())
     })
 }
@@ -220,7 +236,7 @@ fn tests_before_deploy_in_job(ctx: &Ctx, key: (usize, usize)) -> Option<Location
         .chain(by_text)
         .filter(|&i| i < deploy_step)
         .filter_map(|i| job.steps.get(i))
-        .find(|s| !s.may_fail)
+        .find(|s| !step_cannot_fail(s))
         .map(|s| s.location.clone())
 }
 
@@ -429,5 +445,21 @@ pub(crate) fn deploy_approval_gate(ctx: &Ctx, findings: &mut Findings) {
                 ),
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::swallows_failure;
+
+    #[test]
+    fn failure_swallowing_fallbacks() {
+        assert!(swallows_failure("pytest tests || true"));
+        assert!(swallows_failure("python -m pytest || echo \"skipped\""));
+        assert!(swallows_failure("pytest || exit 0"));
+        assert!(swallows_failure("pytest || :"));
+        assert!(!swallows_failure("pytest tests"));
+        assert!(!swallows_failure("pytest || exit 1"));
+        assert!(!swallows_failure("test -f x || make x"));
     }
 }

@@ -47,51 +47,57 @@ fn job_at(ctx: &Ctx, index: &JobIndex, location: &Location) -> Option<(usize, us
         .map(|&(_, p, j)| (p, j))
 }
 
-/// Qualifiers of a pipeline from its own triggers, and from the pipelines that
-/// start it (callers of a reusable workflow, parents of a child pipeline,
-/// upstream workflows of a `workflow_run`), up to two levels: a reusable deploy
-/// workflow called from a push-triggered pipeline runs on change too.
-fn qualifiers_of(ctx: &Ctx, p: usize, out: &mut Vec<&'static str>, depth: usize) {
-    let Some(pipeline) = ctx.pipelines.get(p) else {
-        return;
-    };
-    if !out.contains(&qualifier::IN_PIPELINE) {
-        out.push(qualifier::IN_PIPELINE);
-    }
-    let implicit = runs_on_push_implicitly(pipeline);
-    let mut add = |q: &'static str| {
+/// Qualifiers of a pipeline from its own triggers and from the pipelines that
+/// start it, transitively (callers of a reusable workflow, parents of a child
+/// pipeline, upstream workflows of a `workflow_run` chain): a deploy workflow at
+/// the end of a CI → CD → staging chain runs on change too. Bounded to
+/// [`MAX_STARTERS`] pipelines.
+fn qualifiers_of(ctx: &Ctx, p: usize, out: &mut Vec<&'static str>) {
+    let add = |q: &'static str, out: &mut Vec<&'static str>| {
         if !out.contains(&q) {
             out.push(q);
         }
     };
-    if implicit
-        || pipeline.triggers.iter().any(|t| {
-            matches!(
-                t.kind,
-                TriggerKind::Push | TriggerKind::PullRequest | TriggerKind::MergeQueue
-            )
-        })
-    {
-        add(qualifier::ON_CHANGE);
-    }
-    if pipeline.has_trigger(&TriggerKind::Schedule) {
-        add(qualifier::SCHEDULED);
-    }
-    if implicit
-        || pipeline
-            .triggers
-            .iter()
-            .any(|t| !matches!(t.kind, TriggerKind::Manual | TriggerKind::Call))
-    {
-        add(qualifier::AUTOMATIC);
-    }
-    if depth >= 2 {
-        return;
-    }
-    for q in starters_of(ctx, p) {
-        qualifiers_of(ctx, q, out, depth + 1);
+    add(qualifier::IN_PIPELINE, out);
+    let mut seen = vec![p];
+    let mut queue = vec![p];
+    while let Some(current) = queue.pop() {
+        let Some(pipeline) = ctx.pipelines.get(current) else {
+            continue;
+        };
+        let implicit = runs_on_push_implicitly(pipeline);
+        if implicit
+            || pipeline.triggers.iter().any(|t| {
+                matches!(
+                    t.kind,
+                    TriggerKind::Push | TriggerKind::PullRequest | TriggerKind::MergeQueue
+                )
+            })
+        {
+            add(qualifier::ON_CHANGE, out);
+        }
+        if pipeline.has_trigger(&TriggerKind::Schedule) {
+            add(qualifier::SCHEDULED, out);
+        }
+        if implicit
+            || pipeline
+                .triggers
+                .iter()
+                .any(|t| !matches!(t.kind, TriggerKind::Manual | TriggerKind::Call))
+        {
+            add(qualifier::AUTOMATIC, out);
+        }
+        for q in starters_of(ctx, current) {
+            if seen.len() < MAX_STARTERS && !seen.contains(&q) {
+                seen.push(q);
+                queue.push(q);
+            }
+        }
     }
 }
+
+/// At most this many pipelines are visited when inheriting qualifiers.
+const MAX_STARTERS: usize = 20;
 
 /// Pipelines that start pipeline `p`: callers and parents by local path,
 /// upstream workflows named by its `workflow_run` triggers.
@@ -143,7 +149,15 @@ pub(crate) fn pipeline_qualifiers(ctx: &Ctx, findings: &mut Findings) {
         .map(|(p, pipeline)| (pipeline.file.as_str(), p))
         .collect();
     for evidence in findings.all_mut() {
+        // Evidence written in a pipeline file is anchored where it is; evidence in
+        // another file by the step that reaches it (the head of its chain).
         let anchor = match (&evidence.origin, evidence.chain.first()) {
+            (Origin::File { location }, _)
+                if pipeline_files.contains_key(location.path.as_str())
+                    || index.contains_key(location.path.as_str()) =>
+            {
+                location.clone()
+            }
             (_, Some(first)) => first.clone(),
             (Origin::File { location }, None) => location.clone(),
             _ => continue,
@@ -153,7 +167,7 @@ pub(crate) fn pipeline_qualifiers(ctx: &Ctx, findings: &mut Findings) {
             let Some(job) = ctx.job((p, j)) else {
                 continue;
             };
-            qualifiers_of(ctx, p, &mut qualifiers, 0);
+            qualifiers_of(ctx, p, &mut qualifiers);
             if job.manual {
                 qualifiers.retain(|q| *q != qualifier::AUTOMATIC);
             }
@@ -161,7 +175,7 @@ pub(crate) fn pipeline_qualifiers(ctx: &Ctx, findings: &mut Findings) {
                 qualifiers.push(qualifier::PRODUCTION);
             }
         } else if let Some(&p) = pipeline_files.get(anchor.path.as_str()) {
-            qualifiers_of(ctx, p, &mut qualifiers, 0);
+            qualifiers_of(ctx, p, &mut qualifiers);
         }
         evidence
             .qualifiers

@@ -59,8 +59,20 @@ fn pipeline_label(pipeline: &Pipeline) -> String {
 /// the files of CI systems we do not parse (Azure Pipelines, CircleCI,
 /// CodeBuild, Cloud Build, Bitbucket, Travis).
 pub(crate) fn ci_pipeline(ctx: &Ctx, findings: &mut Findings) {
+    // Files a rule already reported as pipelines are not reported twice.
+    let known: std::collections::BTreeSet<String> = findings
+        .get_mut("ci.pipeline")
+        .map(|list| {
+            list.iter()
+                .filter_map(|e| match &e.origin {
+                    crate::detect::Origin::File { location } => Some(location.path.clone()),
+                    _ => None,
+                })
+                .collect()
+        })
+        .unwrap_or_default();
     for pipeline in ctx.pipelines {
-        if pipeline.jobs.is_empty() {
+        if pipeline.jobs.is_empty() || known.contains(&pipeline.file) {
             continue;
         }
         findings.add(
@@ -80,6 +92,9 @@ pub(crate) fn ci_pipeline(ctx: &Ctx, findings: &mut Findings) {
         );
     }
     for file in ctx.snapshot.files.iter() {
+        if known.contains(&file.path) {
+            continue;
+        }
         if let Some(system) = other_ci_system(&file.path) {
             findings.add(
                 "ci.pipeline",
