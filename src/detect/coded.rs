@@ -277,15 +277,32 @@ fn deploy_step_pattern() -> &'static Regex {
     })
 }
 
-/// A job whose name or step text says it deploys.
+/// A job whose name or step commands say it deploys. Lines that only print
+/// (`echo "Deploying…"`) say nothing about what the job does.
 pub(crate) fn job_looks_like_deploy(job: &Job) -> bool {
     let re = deploy_step_pattern();
     re.is_match(&job.id)
         || job.name.as_deref().is_some_and(|n| re.is_match(n))
         || job.steps.iter().any(|s| {
-            s.run.as_deref().is_some_and(|r| re.is_match(r))
+            s.run
+                .as_deref()
+                .is_some_and(|r| re.is_match(&without_prints(r)))
                 || s.uses.as_ref().is_some_and(|u| re.is_match(&u.target))
         })
+}
+
+/// Script text without comment and print-only lines.
+pub(crate) fn without_prints(run: &str) -> String {
+    run.lines()
+        .filter(|l| {
+            let t = l.trim_start();
+            !(t.starts_with('#')
+                || t.starts_with("echo ")
+                || t.starts_with("printf ")
+                || t.starts_with("Write-Host"))
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// Production-like environment names.

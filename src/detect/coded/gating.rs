@@ -215,9 +215,9 @@ fn tests_before_deploy_in_job(ctx: &Ctx, key: (usize, usize)) -> Option<Location
         .and_then(|loc| step_index_at(job, loc))
         .or_else(|| {
             job.steps.iter().position(|s| {
-                s.run
-                    .as_deref()
-                    .is_some_and(|r| super::deploy_step_pattern().is_match(r))
+                s.run.as_deref().is_some_and(|r| {
+                    super::deploy_step_pattern().is_match(&super::without_prints(r))
+                })
             })
         })?;
     let from_rules = practices.into_iter().flat_map(|p| {
@@ -229,7 +229,7 @@ fn tests_before_deploy_in_job(ctx: &Ctx, key: (usize, usize)) -> Option<Location
     let by_text = job.steps.iter().enumerate().filter_map(|(i, s)| {
         s.run
             .as_deref()
-            .is_some_and(|r| test_step_pattern().is_match(r))
+            .is_some_and(|r| test_step_pattern().is_match(&super::without_prints(r)))
             .then_some(i)
     });
     from_rules

@@ -283,3 +283,48 @@ fn excerpts_are_shortened() {
     let short = shorten(&long);
     assert_eq!(short.chars().count(), 161);
 }
+
+#[test]
+fn printing_is_not_deploying() {
+    assert_eq!(
+        without_prints("echo \"Deploying to dev\"\n# kubectl apply\nls"),
+        "ls"
+    );
+    let mut job = Job {
+        id: "canary".into(),
+        name: None,
+        stage: None,
+        needs: None,
+        steps: vec![],
+        environment: None,
+        manual: false,
+        conditions: vec![],
+        may_fail: false,
+        disabled: false,
+        matrix: None,
+        runs_on: vec![],
+        image: None,
+        services: vec![],
+        calls: None,
+        triggers: None,
+        artifact_reports: vec![],
+        artifact_paths: vec![],
+        cache: false,
+        location: Location::new("w.yml", 1),
+    };
+    job.steps.push(Step {
+        name: None,
+        run: Some("echo \"Deploying to production\"\nsleep 5".into()),
+        uses: None,
+        with: Default::default(),
+        condition: None,
+        may_fail: false,
+        via: None,
+        location: Location::new("w.yml", 3),
+    });
+    assert!(!job_looks_like_deploy(&job));
+    if let Some(step) = job.steps.first_mut() {
+        step.run = Some("helm upgrade --install api chart/".into());
+    }
+    assert!(job_looks_like_deploy(&job));
+}
