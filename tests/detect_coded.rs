@@ -835,3 +835,82 @@ fn ci_pipeline_is_not_repeated_when_a_rule_reported_the_file() {
     assert_eq!(f.evidence[0].rule, "ci.pipeline.github_actions");
     assert!(f.evidence[0].has(qualifier::ON_CHANGE));
 }
+
+#[test]
+fn jenkins_stage_names_name_environments() {
+    const JF: &str = "Jenkinsfile";
+    let mut p = pipeline(
+        JF,
+        None,
+        vec![],
+        vec![
+            staged(JF, 10, "Test", "Test"),
+            staged(JF, 20, "Deploy Staging", "Deploy Staging"),
+            staged(JF, 30, "Approve", "Approve"),
+            staged(JF, 40, "Deploy Production", "Deploy Production"),
+        ],
+    );
+    p.system = CiSystem::Jenkins;
+    p.stages = p.jobs.iter().map(|j| j.id.clone()).collect();
+    p.jobs[2].manual = true;
+    let snap = snapshot(vec![p], &[]);
+    let jp = practices(&[
+        ((0, 0), "ci.tests", loc(JF, 12)),
+        ((0, 1), "deploy.automated", loc(JF, 22)),
+        ((0, 3), "deploy.automated", loc(JF, 42)),
+    ]);
+    let d = detect(&snap, jp, vec![]);
+    let env = &d.practice("deploy.environments").expect("envs").evidence[0];
+    assert_eq!(
+        env.excerpt,
+        "deploys to staging (job Deploy Staging) then production (job Deploy Production)"
+    );
+    assert_eq!(env.confidence, Confidence::Medium);
+    assert_eq!(env.chain, vec![loc(JF, 20), loc(JF, 40)]);
+    let gate = &d
+        .practice("deploy.approval_gate")
+        .expect("input gate")
+        .evidence[0];
+    assert_eq!(
+        gate.excerpt,
+        "manual job Approve before deploy job Deploy Production"
+    );
+    assert!(gate.has(qualifier::PRODUCTION));
+    assert_eq!(excerpts(&d, "deploy.gated_by_tests").len(), 2);
+}
+
+#[test]
+fn manual_deploy_chain_shows_the_job_before_it() {
+    let mut prod = job(GL, 30, "deploy", Some(&["test"]));
+    prod.manual = true;
+    env(&mut prod, "production", false);
+    let snap = snapshot(
+        vec![pipeline(
+            GL,
+            None,
+            vec![],
+            vec![job(GL, 10, "test", None), prod],
+        )],
+        &[],
+    );
+    let jp = practices(&[((0, 1), "deploy.automated", loc(GL, 32))]);
+    let d = detect(&snap, jp, vec![]);
+    let e = &d.practice("deploy.approval_gate").expect("gate").evidence[0];
+    assert_eq!(e.chain, vec![loc(GL, 10), loc(GL, 30)]);
+}
+
+#[test]
+fn schedule_detail_that_is_not_cron_is_shown_as_written() {
+    let rule = "if: $CI_PIPELINE_SOURCE == \"schedule\"";
+    let gl = pipeline(
+        GL,
+        None,
+        vec![trigger(GL, TriggerKind::Schedule, &[], &[rule])],
+        vec![job(GL, 10, "train", None)],
+    );
+    let d = detect(&snapshot(vec![gl], &[]), JobPractices::default(), vec![]);
+    assert_eq!(
+        excerpts(&d, "build.schedule"),
+        vec![format!("GitLab CI .gitlab-ci.yml on schedule ({rule})")]
+    );
+}

@@ -313,20 +313,70 @@ pub(crate) fn is_production_name(name: &str) -> bool {
         .any(|w| matches!(w, "prod" | "production" | "prd" | "live"))
 }
 
-/// The static environment a job deploys to, if any.
-pub(crate) fn static_environment(job: &Job) -> Option<&str> {
-    job.environment
-        .as_ref()
-        .filter(|e| !e.dynamic && !e.name.trim().is_empty())
-        .filter(|e| e.action.as_deref().is_none_or(|a| a == "start"))
-        .map(|e| e.name.trim())
+/// Where a deploy job deploys to.
+#[derive(Debug, Clone)]
+pub(crate) struct DeployTarget {
+    pub name: String,
+    pub location: Location,
+    /// Taken from the job's name (Jenkins stages, jobs without `environment:`).
+    pub from_job_name: bool,
 }
 
-/// Does the job target production (static environment name or GitLab tier)?
+/// Environment words a job name may carry (`Deploy Staging`, `deploy-prod`).
+const ENVIRONMENT_WORDS: &[&str] = &[
+    "production",
+    "prod",
+    "prd",
+    "live",
+    "staging",
+    "preprod",
+    "uat",
+    "qa",
+    "dev",
+    "development",
+    "sandbox",
+];
+
+/// The environment a deploy job targets: its static `environment:`, else (when
+/// it declares none) an environment word in its name. An expression-valued
+/// environment names no fixed environment, and the job name does not replace it.
+pub(crate) fn deploy_target(job: &Job) -> Option<DeployTarget> {
+    match &job.environment {
+        Some(env) => {
+            let usable = !env.dynamic
+                && !env.name.trim().is_empty()
+                && env.action.as_deref().is_none_or(|a| a == "start");
+            usable.then(|| DeployTarget {
+                name: env.name.trim().to_string(),
+                location: env.location.clone(),
+                from_job_name: false,
+            })
+        }
+        None => {
+            let names = [Some(job.id.as_str()), job.name.as_deref()];
+            names.into_iter().flatten().find_map(|n| {
+                n.to_ascii_lowercase()
+                    .split(|c: char| !c.is_ascii_alphanumeric())
+                    .find(|w| ENVIRONMENT_WORDS.contains(w))
+                    .map(|w| DeployTarget {
+                        name: w.to_string(),
+                        location: job.location.clone(),
+                        from_job_name: true,
+                    })
+            })
+        }
+    }
+}
+
+/// Does the job target production: a production-like static environment or
+/// GitLab tier; for a job without `environment:`, a production-like name.
 pub(crate) fn targets_production(job: &Job) -> bool {
-    job.environment.as_ref().is_some_and(|e| {
-        e.tier.as_deref() == Some("production") || (!e.dynamic && is_production_name(&e.name))
-    })
+    match &job.environment {
+        Some(e) => {
+            e.tier.as_deref() == Some("production") || (!e.dynamic && is_production_name(&e.name))
+        }
+        None => is_production_name(&job.id) || job.name.as_deref().is_some_and(is_production_name),
+    }
 }
 
 #[cfg(test)]

@@ -12,7 +12,8 @@ use crate::evidence::Location;
 use crate::pipeline::{EdgeKind, Job, TriggerKind};
 
 use super::{
-    Ctx, Findings, file_evidence, is_production_name, static_environment, targets_production,
+    Ctx, DeployTarget, Findings, deploy_target, file_evidence, is_production_name,
+    targets_production,
 };
 
 /// Practices that make a job a gate for deployment.
@@ -319,33 +320,37 @@ pub(crate) fn deploy_gated_by_tests(ctx: &Ctx, findings: &mut Findings) {
 /// expression-valued `environment:` does not count, nor stacks where only
 /// training runs." Only deploy jobs' static environments are read.
 pub(crate) fn deploy_environments(ctx: &Ctx, findings: &mut Findings) {
-    let envs: Vec<(NodeIndex, &Job, String)> = ctx
+    let envs: Vec<(NodeIndex, &Job, DeployTarget)> = ctx
         .deploy_jobs
         .iter()
         .filter_map(|&key| {
             let job = ctx.job(key)?;
-            let name = static_environment(job)?;
+            let target = deploy_target(job)?;
             let node = ctx.graph.node(key.0, &job.id)?;
-            Some((node, job, name.to_ascii_lowercase()))
+            Some((node, job, target))
         })
         .collect();
     let mut pairs_seen: BTreeSet<(String, String)> = BTreeSet::new();
-    for (later_node, later, later_name) in &envs {
+    for (later_node, later, to) in &envs {
         let ancestors: HashSet<NodeIndex> = ctx.graph.ancestors(*later_node).into_iter().collect();
-        for (earlier_node, earlier, earlier_name) in &envs {
-            if earlier_name == later_name || !ancestors.contains(earlier_node) {
+        for (earlier_node, earlier, from) in &envs {
+            let (from_key, to_key) = (from.name.to_ascii_lowercase(), to.name.to_ascii_lowercase());
+            if from_key == to_key || !ancestors.contains(earlier_node) {
                 continue;
             }
-            if !pairs_seen.insert((earlier_name.clone(), later_name.clone())) {
+            if !pairs_seen.insert((from_key, to_key)) {
                 continue;
             }
-            let (Some(from), Some(to)) = (&earlier.environment, &later.environment) else {
-                continue;
-            };
             let mut qualifiers = vec![qualifier::IN_PIPELINE];
-            if is_production_name(&to.name) || to.tier.as_deref() == Some("production") {
+            if is_production_name(&to.name) || targets_production(later) {
                 qualifiers.push(qualifier::PRODUCTION);
             }
+            // Names read from job names (Jenkins stages) are weaker than declared environments.
+            let confidence = if from.from_job_name || to.from_job_name {
+                Confidence::Medium
+            } else {
+                Confidence::High
+            };
             findings.add(
                 "deploy.environments",
                 file_evidence(
@@ -360,7 +365,7 @@ pub(crate) fn deploy_environments(ctx: &Ctx, findings: &mut Findings) {
                     ),
                     vec![from.location.clone(), to.location.clone()],
                     &qualifiers,
-                    Confidence::High,
+                    confidence,
                 ),
             );
         }
@@ -433,13 +438,24 @@ pub(crate) fn deploy_approval_gate(ctx: &Ctx, findings: &mut Findings) {
                     deploy.display_name()
                 )
             };
+            // The chain shows what comes before the pause, then the deploy.
+            let before = if m == node {
+                ctx.graph
+                    .predecessors(m)
+                    .first()
+                    .and_then(|(p, _)| ctx.graph.graph.node_weight(*p))
+                    .and_then(|w| ctx.job((w.pipeline, w.job)))
+                    .map_or_else(|| manual_job.location.clone(), |j| j.location.clone())
+            } else {
+                manual_job.location.clone()
+            };
             findings.add(
                 "deploy.approval_gate",
                 file_evidence(
                     "deploy.approval_gate",
                     manual_job.location.clone(),
                     excerpt,
-                    vec![manual_job.location.clone(), deploy.location.clone()],
+                    vec![before, deploy.location.clone()],
                     &qualifiers,
                     Confidence::High,
                 ),

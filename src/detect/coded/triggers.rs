@@ -200,10 +200,14 @@ pub(crate) fn build_schedule(ctx: &Ctx, findings: &mut Findings) {
             .iter()
             .filter(|t| t.kind == TriggerKind::Schedule)
         {
+            // Cron expressions are named as such; other details (a GitLab rule
+            // on `$CI_PIPELINE_SOURCE`, a Jenkins trigger) are shown as written.
             let cron = if trigger.detail.is_empty() {
                 String::new()
-            } else {
+            } else if trigger.detail.iter().all(|d| looks_like_cron(d)) {
                 format!(" cron {}", trigger.detail.join(" | "))
+            } else {
+                format!(" ({})", trigger.detail.join(" | "))
             };
             findings.add(
                 "build.schedule",
@@ -224,6 +228,22 @@ pub(crate) fn build_schedule(ctx: &Ctx, findings: &mut Findings) {
     }
 }
 
+/// Five or six cron fields (`0 3 * * 1`, `H H(0-3) * * *`, `@daily`).
+fn looks_like_cron(text: &str) -> bool {
+    let t = text.trim();
+    if t.starts_with('@') {
+        return true;
+    }
+    let fields: Vec<&str> = t.split_whitespace().collect();
+    (5..=6).contains(&fields.len())
+        && fields.iter().all(|f| {
+            f.chars().all(|c| {
+                c.is_ascii_alphanumeric()
+                    || matches!(c, '*' | '/' | ',' | '-' | '?' | '#' | '(' | ')')
+            })
+        })
+}
+
 fn branch_condition_pattern() -> &'static Regex {
     static RE: std::sync::OnceLock<Regex> = std::sync::OnceLock::new();
     RE.get_or_init(|| {
@@ -233,6 +253,9 @@ fn branch_condition_pattern() -> &'static Regex {
         .expect("constant regex")
     })
 }
+
+/// At most this many job-condition evidence items per pipeline.
+const MAX_BRANCH_JOB_EVIDENCE: usize = 3;
 
 /// `vcs.branch_policy` — "trigger branch filters (`branches: [main]`,
 /// `release/*`), GitLab `rules`/`only` on branches": push/PR triggers with
@@ -266,7 +289,12 @@ pub(crate) fn vcs_branch_policy(ctx: &Ctx, findings: &mut Findings) {
                 ),
             );
         }
+        // A few jobs show the policy; listing every job repeats it.
+        let mut shown = 0;
         for job in &pipeline.jobs {
+            if shown >= MAX_BRANCH_JOB_EVIDENCE {
+                break;
+            }
             if let Some(condition) = job
                 .conditions
                 .iter()
@@ -283,6 +311,7 @@ pub(crate) fn vcs_branch_policy(ctx: &Ctx, findings: &mut Findings) {
                         Confidence::Medium,
                     ),
                 );
+                shown += 1;
             }
         }
     }
