@@ -29,18 +29,28 @@ fn index_jobs(pipelines: &[Pipeline]) -> JobIndex<'_> {
     index
 }
 
-/// The job a location lies in: a step written exactly there (composite
-/// actions, templates), else the nearest job header above it in the same file.
-fn job_at(ctx: &Ctx, index: &JobIndex, location: &Location) -> Option<(usize, usize)> {
-    for (p, pipeline) in ctx.pipelines.iter().enumerate() {
+/// Steps by their exact location.
+type StepIndex<'a> = HashMap<&'a Location, (usize, usize)>;
+
+fn index_steps(pipelines: &[Pipeline]) -> StepIndex<'_> {
+    let mut index = HashMap::new();
+    for (p, pipeline) in pipelines.iter().enumerate() {
         for (j, job) in pipeline.jobs.iter().enumerate() {
-            if job.steps.iter().any(|s| &s.location == location) {
-                return Some((p, j));
+            for step in &job.steps {
+                index.entry(&step.location).or_insert((p, j));
             }
         }
     }
     index
-        .get(location.path.as_str())?
+}
+
+/// The job a location lies in: a step written exactly there (composite
+/// actions, templates), else the nearest job header above it in the same file.
+fn job_at(steps: &StepIndex, jobs: &JobIndex, location: &Location) -> Option<(usize, usize)> {
+    if let Some(&key) = steps.get(location) {
+        return Some(key);
+    }
+    jobs.get(location.path.as_str())?
         .iter()
         .rev()
         .find(|(line, _, _)| *line <= location.line)
@@ -141,6 +151,15 @@ fn starters_of(ctx: &Ctx, p: usize) -> Vec<usize> {
 /// environment.
 pub(crate) fn pipeline_qualifiers(ctx: &Ctx, findings: &mut Findings) {
     let index = index_jobs(ctx.pipelines);
+    let steps = index_steps(ctx.pipelines);
+    // Per pipeline once: evidence is many, pipelines few.
+    let per_pipeline: Vec<Vec<&'static str>> = (0..ctx.pipelines.len())
+        .map(|p| {
+            let mut q = Vec::new();
+            qualifiers_of(ctx, p, &mut q);
+            q
+        })
+        .collect();
     let pipeline_files: HashMap<&str, usize> = ctx
         .pipelines
         .iter()
@@ -163,11 +182,11 @@ pub(crate) fn pipeline_qualifiers(ctx: &Ctx, findings: &mut Findings) {
             _ => continue,
         };
         let mut qualifiers: Vec<&'static str> = Vec::new();
-        if let Some((p, j)) = job_at(ctx, &index, &anchor) {
+        if let Some((p, j)) = job_at(&steps, &index, &anchor) {
             let Some(job) = ctx.job((p, j)) else {
                 continue;
             };
-            qualifiers_of(ctx, p, &mut qualifiers);
+            qualifiers.extend(per_pipeline.get(p).into_iter().flatten().copied());
             if job.manual {
                 qualifiers.retain(|q| *q != qualifier::AUTOMATIC);
             }
@@ -175,7 +194,7 @@ pub(crate) fn pipeline_qualifiers(ctx: &Ctx, findings: &mut Findings) {
                 qualifiers.push(qualifier::PRODUCTION);
             }
         } else if let Some(&p) = pipeline_files.get(anchor.path.as_str()) {
-            qualifiers_of(ctx, p, &mut qualifiers);
+            qualifiers.extend(per_pipeline.get(p).into_iter().flatten().copied());
         }
         evidence
             .qualifiers
