@@ -914,3 +914,56 @@ fn schedule_detail_that_is_not_cron_is_shown_as_written() {
         vec![format!("GitLab CI .gitlab-ci.yml on schedule ({rule})")]
     );
 }
+
+#[test]
+fn large_inputs_stay_fast() {
+    // 100 workflows × 20 jobs in needs chains, 5,000 rule evidence items.
+    let mut pipelines = Vec::new();
+    let mut entries = Vec::new();
+    for p in 0..100 {
+        let file = format!(".github/workflows/w{p}.yml");
+        let mut jobs = Vec::new();
+        for j in 0..20 {
+            let id = format!("j{j}");
+            let prev = format!("j{}", j.max(1) - 1);
+            let prev_list = [prev.as_str()];
+            let needs: Option<&[&str]> = if j == 0 { None } else { Some(&prev_list) };
+            let mut jb = job(&file, 10 + j * 10, &id, needs);
+            if j == 19 {
+                env(
+                    &mut jb,
+                    if p % 2 == 0 { "staging" } else { "production" },
+                    false,
+                );
+            }
+            jobs.push(jb);
+        }
+        entries.push(((p as usize, 0usize), "ci.tests", loc(&file, 12)));
+        entries.push(((p as usize, 19usize), "deploy.automated", loc(&file, 202)));
+        pipelines.push(pipeline(&file, Some(&format!("W{p}")), push(&file), jobs));
+    }
+    let evidence: Vec<Evidence> = (0..5000)
+        .map(|i| {
+            let file = format!(".github/workflows/w{}.yml", i % 100);
+            let mut e = file_evidence("r", loc(&file, 12 + (i as u32 % 190)), vec![]);
+            e.excerpt = format!("e{i}");
+            e
+        })
+        .collect();
+    let findings = vec![PracticeFinding {
+        practice: "ci.tests".into(),
+        evidence,
+    }];
+    let snap = snapshot(pipelines, &[]);
+    let owned: Vec<((usize, usize), &str, Location)> = entries;
+    let started = std::time::Instant::now();
+    let d = detect(&snap, practices(&owned), findings);
+    let elapsed = started.elapsed();
+    println!("coded detectors on 2,000 jobs and 5,000 evidence: {elapsed:?}");
+    assert_eq!(
+        d.practice("deploy.gated_by_tests")
+            .map(|f| f.evidence.len()),
+        Some(100)
+    );
+    assert!(elapsed.as_secs() < 20, "too slow: {elapsed:?}");
+}
