@@ -141,7 +141,10 @@ impl Follower<'_> {
                     }
                 }
                 Some("popd") => cwd = dir_stack.pop().unwrap_or_default(),
-                _ => self.follow_words(words, line, &cwd, ctx),
+                _ => {
+                    let wrapped = shell::run_wrapped(&command.words);
+                    self.follow_words(words, line, &cwd, ctx, wrapped)
+                }
             }
         }
     }
@@ -187,7 +190,16 @@ impl Follower<'_> {
     }
 
     /// Match one simple command against the invocation forms we know.
-    fn follow_words(&mut self, words: &[String], line: u32, cwd: &str, ctx: &Context) {
+    /// `wrapped`: the command came after a project runner (`hatch run`, `pdm run`,
+    /// `uv run`), so a bare name may be a script defined in pyproject.toml.
+    fn follow_words(
+        &mut self,
+        words: &[String],
+        line: u32,
+        cwd: &str,
+        ctx: &Context,
+        wrapped: bool,
+    ) {
         let Some(program) = words.first() else {
             return;
         };
@@ -367,6 +379,28 @@ impl Follower<'_> {
                 .map(|p| self.file_part(&p))
                 .into_iter()
                 .collect(),
+            "poe" => args
+                .iter()
+                .find(|a| !a.starts_with('-'))
+                .map(|t| runners::pyproject_script_parts(self.files, cwd, t))
+                .unwrap_or_default(),
+            // `task x`: taskipy (pyproject) or go-task (Taskfile.yml).
+            "task" => {
+                let tasks: Vec<String> = args
+                    .iter()
+                    .filter(|a| !a.starts_with('-'))
+                    .cloned()
+                    .collect();
+                let from_pyproject: Vec<Part> = tasks
+                    .first()
+                    .map(|t| runners::pyproject_script_parts(self.files, cwd, t))
+                    .unwrap_or_default();
+                if from_pyproject.is_empty() {
+                    runners::taskfile_parts(self.files, cwd, &tasks)
+                } else {
+                    from_pyproject
+                }
+            }
             "Rscript" | "julia" | "node" => args
                 .iter()
                 .find(|a| !a.starts_with('-'))
@@ -386,6 +420,9 @@ impl Follower<'_> {
                         .map(|p| self.file_part(&p))
                         .into_iter()
                         .collect()
+                } else if wrapped {
+                    // `hatch run test`, `pdm run lint`, `uv run train`: a project script.
+                    runners::pyproject_script_parts(self.files, cwd, program)
                 } else {
                     Vec::new()
                 }
@@ -433,8 +470,8 @@ impl Follower<'_> {
                 RunText::Shell(t) => self.follow_text(&t, line, &cwd, &inner),
                 RunText::Words(words) => {
                     self.commands += 1;
-                    let words = shell::strip_prefixes(&words);
-                    self.follow_words(words, line, &cwd, &inner);
+                    let stripped = shell::strip_prefixes(&words);
+                    self.follow_words(stripped, line, &cwd, &inner, shell::run_wrapped(&words));
                 }
             }
         }
@@ -479,7 +516,7 @@ impl Follower<'_> {
                     if PYTHON_TOOLS.contains(&tool) {
                         let mut words = vec![tool.to_string()];
                         words.extend(rest.get(2..).unwrap_or_default().iter().cloned());
-                        self.follow_words(&words, line, cwd, ctx);
+                        self.follow_words(&words, line, cwd, ctx, false);
                         return Vec::new();
                     }
                     return self
@@ -1464,6 +1501,87 @@ mod tests {
             3,
         );
         assert_eq!(got[0].path, "ddp/train.py");
+    }
+
+    #[test]
+    fn pyproject_scripts_and_taskfiles() {
+        let fs = files(&[
+            (
+                "pyproject.toml",
+                "[project]\nname = \"x\"\n\n[project.scripts]\ntrain = \"pkg.train:main\"\n\n[tool.poe.tasks]\ntest = \"pytest tests\"\nlint = { cmd = \"ruff check .\" }\n\n[tool.hatch.envs.default.scripts]\ncov = [\"pytest --cov\", \"coverage report\"]\n\n[tool.pdm.scripts]\nevaluate = \"python eval.py\"\n",
+            ),
+            ("src/pkg/train.py", ""),
+            ("tests/test_a.py", ""),
+            ("eval.py", ""),
+            (
+                "Taskfile.yml",
+                "version: '3'\ntasks:\n  default:\n    deps: [build]\n    cmds:\n      - python eval.py\n  build:\n    cmds:\n      - cmd: bash build.sh\n",
+            ),
+            ("build.sh", "true\n"),
+        ]);
+        let s = format!("{}:20", STEP.0);
+        assert_eq!(
+            summary(&follow_step(&fs, &step("poe test"), 3)),
+            vec![
+                (
+                    "pyproject.toml".into(),
+                    Some((8, 8)),
+                    vec![s.clone(), "pyproject.toml:8".into()]
+                ),
+                (
+                    "tests/test_a.py".into(),
+                    None,
+                    vec![
+                        s.clone(),
+                        "pyproject.toml:8".into(),
+                        "tests/test_a.py".into()
+                    ]
+                ),
+            ]
+        );
+        assert_eq!(
+            follow_step(&fs, &step("hatch run cov"), 3)[0].lines,
+            Some((12, 12))
+        );
+        assert_eq!(
+            summary(&follow_step(&fs, &step("uv run train --epochs 2"), 3)),
+            vec![
+                (
+                    "pyproject.toml".into(),
+                    Some((5, 5)),
+                    vec![s.clone(), "pyproject.toml:5".into()]
+                ),
+                (
+                    "src/pkg/train.py".into(),
+                    None,
+                    vec![
+                        s.clone(),
+                        "pyproject.toml:5".into(),
+                        "src/pkg/train.py".into()
+                    ]
+                ),
+            ]
+        );
+        let pdm: Vec<String> = follow_step(&fs, &step("pdm run evaluate"), 3)
+            .into_iter()
+            .map(|r| r.path)
+            .collect();
+        assert_eq!(pdm, vec!["pyproject.toml", "eval.py"]);
+        // A bare word without a runner is not looked up.
+        assert!(follow_step(&fs, &step("train"), 3).is_empty());
+        let task: Vec<(String, Option<(u32, u32)>)> = follow_step(&fs, &step("task"), 3)
+            .into_iter()
+            .map(|r| (r.path, r.lines))
+            .collect();
+        assert_eq!(
+            task,
+            vec![
+                ("Taskfile.yml".to_string(), Some((6, 6))),
+                ("eval.py".to_string(), None),
+                ("Taskfile.yml".to_string(), Some((9, 9))),
+                ("build.sh".to_string(), None),
+            ]
+        );
     }
 
     /// Every `run:` / `script:` text of the shared CI corpus goes through the

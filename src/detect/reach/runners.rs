@@ -934,3 +934,206 @@ pub fn normalise(path: &str) -> String {
     }
     parts.join("/")
 }
+
+// ------------------------------------------------------ pyproject scripts
+
+/// The 1-based line of `key =` (bare or quoted) inside the TOML table whose
+/// header is `header` (`[tool.poe.tasks]`); a sub-table `[header.key]` counts too.
+fn toml_key_line(text: &str, header: &str, key: &str) -> Option<u32> {
+    let mut in_table = false;
+    for (i, raw) in text.lines().enumerate() {
+        let t = raw.trim();
+        if t.starts_with('[') {
+            let name = t.trim_matches(|c| c == '[' || c == ']').trim();
+            if name == format!("{header}.{key}") || name == format!("{header}.\"{key}\"") {
+                return Some(i as u32 + 1);
+            }
+            in_table = name == header;
+            continue;
+        }
+        if in_table {
+            let k = t
+                .split('=')
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .trim_matches(['"', '\'']);
+            if k == key && t.contains('=') {
+                return Some(i as u32 + 1);
+            }
+        }
+    }
+    None
+}
+
+/// Command texts of a task value: a string, a list of strings, or a table with
+/// `cmd` / `shell` / `sequence` (poethepoet, taskipy).
+fn task_commands(value: &toml::Value) -> Vec<String> {
+    match value {
+        toml::Value::String(s) => vec![s.clone()],
+        toml::Value::Array(items) => items.iter().flat_map(task_commands).collect(),
+        toml::Value::Table(t) => ["cmd", "shell", "script", "sequence", "call"]
+            .iter()
+            .filter_map(|k| t.get(*k))
+            .flat_map(task_commands)
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Scripts named in pyproject.toml: poethepoet `[tool.poe.tasks]`, taskipy
+/// `[tool.taskipy.tasks]`, PDM `[tool.pdm.scripts]`, Hatch
+/// `[tool.hatch.envs.<env>.scripts]`, and `[project.scripts]` entry points
+/// (`name = "pkg.cli:main"`, reached as the module file).
+pub fn pyproject_script_parts(files: &FileSet, cwd: &str, name: &str) -> Vec<Part> {
+    let path = join(cwd, "pyproject.toml");
+    let Some(text) = files.text(&path) else {
+        return Vec::new();
+    };
+    let Ok(doc) = text.parse::<toml::Table>() else {
+        return Vec::new();
+    };
+    let tool = doc.get("tool");
+    let at = |v: Option<&toml::Value>, keys: &[&str]| -> Option<toml::Value> {
+        let mut cur = v?;
+        for k in keys {
+            cur = cur.get(k)?;
+        }
+        Some(cur.clone())
+    };
+    let mut owned: Vec<(String, toml::Value)> = Vec::new();
+    for (header, keys) in [
+        ("tool.poe.tasks", &["poe", "tasks"][..]),
+        ("tool.taskipy.tasks", &["taskipy", "tasks"][..]),
+        ("tool.pdm.scripts", &["pdm", "scripts"][..]),
+    ] {
+        if let Some(v) = at(tool, keys) {
+            owned.push((header.to_string(), v));
+        }
+    }
+    // `hatch run test` or `hatch run env:test`.
+    let (env, script) = name.split_once(':').unwrap_or(("default", name));
+    if let Some(v) = at(tool, &["hatch", "envs", env, "scripts"]) {
+        owned.push((format!("tool.hatch.envs.{env}.scripts"), v));
+    }
+    let mut parts = Vec::new();
+    for (header, table) in &owned {
+        let Some(value) = table.get(script) else {
+            continue;
+        };
+        let line = toml_key_line(text, header, script).unwrap_or(1);
+        let runs = task_commands(value)
+            .into_iter()
+            .map(|cmd| Run {
+                line,
+                text: RunText::Shell(strip_braces(&cmd)),
+                cwd: cwd.to_string(),
+            })
+            .collect();
+        parts.push(Part {
+            path: path.clone(),
+            lines: Some((line, line)),
+            entry: Location::new(path.clone(), line),
+            runs,
+        });
+    }
+    if parts.is_empty() {
+        // An entry point: `train = "pkg.train:main"` runs the module `pkg/train.py`.
+        if let Some(target) = doc
+            .get("project")
+            .and_then(|p| p.get("scripts"))
+            .and_then(|s| s.get(name))
+            .and_then(|v| v.as_str())
+        {
+            let module = target.split(':').next().unwrap_or(target).trim();
+            let line = toml_key_line(text, "project.scripts", name).unwrap_or(1);
+            parts.push(Part {
+                path: path.clone(),
+                lines: Some((line, line)),
+                entry: Location::new(path.clone(), line),
+                runs: vec![Run {
+                    line,
+                    text: RunText::Words(vec!["python".into(), "-m".into(), module.to_string()]),
+                    cwd: cwd.to_string(),
+                }],
+            });
+        }
+    }
+    parts
+}
+
+/// go-task `Taskfile.yml`: the task's `cmds` (strings or `{cmd: …}`), with its `deps`.
+pub fn taskfile_parts(files: &FileSet, cwd: &str, tasks: &[String]) -> Vec<Part> {
+    let path = [
+        "Taskfile.yml",
+        "Taskfile.yaml",
+        "taskfile.yml",
+        "taskfile.yaml",
+    ]
+    .iter()
+    .map(|n| join(cwd, n))
+    .find(|p| files.contains(p));
+    let Some(path) = path else {
+        return Vec::new();
+    };
+    let Some(root) = files.text(&path).and_then(|t| yaml::parse(t).ok()) else {
+        return Vec::new();
+    };
+    let Some(all) = root.get("tasks") else {
+        return Vec::new();
+    };
+    let mut wanted: Vec<String> = if tasks.is_empty() {
+        vec!["default".to_string()]
+    } else {
+        tasks.to_vec()
+    };
+    let mut seen = BTreeSet::new();
+    let mut parts = Vec::new();
+    let mut i = 0;
+    while let Some(name) = wanted.get(i).cloned() {
+        i += 1;
+        if i > 50 || !seen.insert(name.clone()) {
+            continue;
+        }
+        let Some((key, task)) = all.entry(&name) else {
+            continue;
+        };
+        if let Some(deps) = task.get("deps") {
+            wanted.extend(deps.as_seq().unwrap_or_default().iter().filter_map(|d| {
+                d.scalar_text()
+                    .or_else(|| d.get("task").and_then(yaml::Node::scalar_text))
+            }));
+        }
+        let cmds: Vec<&yaml::Node> = task
+            .get("cmds")
+            .and_then(yaml::Node::as_seq)
+            .map(|s| s.iter().collect())
+            .unwrap_or_default();
+        let mut runs = Vec::new();
+        let mut range: Option<(u32, u32)> = None;
+        for c in cmds {
+            let node = c.get("cmd").unwrap_or(c);
+            if let Some(sub) = c.get("task").and_then(yaml::Node::scalar_text) {
+                wanted.push(sub);
+                continue;
+            }
+            let Some(t) = node.as_str() else { continue };
+            let (a, b) = scalar_range(node, t);
+            range = Some(range.map_or((a, b), |(x, y)| (x.min(a), y.max(b))));
+            runs.push(Run {
+                line: node.line,
+                text: RunText::Shell(t.to_string()),
+                cwd: dir_of(&path).to_string(),
+            });
+        }
+        if range.is_some() {
+            parts.push(Part {
+                path: path.clone(),
+                lines: range,
+                entry: Location::new(path.clone(), key.line),
+                runs,
+            });
+        }
+    }
+    parts
+}

@@ -304,6 +304,15 @@ pub fn strip_prefixes(words: &[String]) -> &[String] {
     rest
 }
 
+/// Does the command go through a project runner (`hatch run x`, `pdm run x`,
+/// `uv run x`, `poetry run x`)?
+pub fn run_wrapped(words: &[String]) -> bool {
+    words.windows(2).any(|pair| match pair {
+        [runner, verb] => RUN_WRAPPERS.contains(&runner.as_str()) && verb == "run",
+        _ => false,
+    })
+}
+
 /// `NAME=value` (an environment assignment before a command).
 pub fn is_assignment(word: &str) -> bool {
     match word.split_once('=') {
