@@ -3,12 +3,22 @@
 //! practice found there counts as run by the pipeline.
 //!
 //! Nothing is ever executed: the step's `run` text is split into simple commands
-//! ([`shell`]), each command is matched against the invocation forms we know
-//! (`make`, `bash x.sh`, `python -m pkg.mod`, `tox -e`, `nox -s`, `dvc repro`,
-//! `pytest`, `npm run`, `just`, `invoke`, `papermill`, `jupyter nbconvert
-//! --execute`, `az ml job create -f`, `kubectl apply -f`, `mlflow run`,
-//! `torchrun`/`accelerate launch`/`deepspeed`), and the part of the
-//! file it names is reported with the chain that leads there.
+//! ([`shell`]: `&&`, `;`, pipes, continuations, comments and here-documents
+//! handled; `FOO=1`, `env`, `timeout`, `uv/poetry/pipenv/conda/hatch/pdm run`
+//! prefixes stripped; `cd`/`pushd` followed), each command is matched against
+//! the invocation forms we know, and the part of the file it names is reported
+//! with the chain that leads there:
+//!
+//! - `make [-C dir] [-f file] target…` (recipes, prerequisites, `$(MAKE)`, includes),
+//!   `just`, `invoke`, go-task `task`, npm/yarn/pnpm scripts, pyproject scripts
+//!   (poe, taskipy, PDM, Hatch, `[project.scripts]`);
+//! - `bash|sh|source|. x.sh`, `./x.sh`, `bash -c "…"` (scripts are followed further);
+//! - `python x.py`, `python -m pkg.mod`, `coverage run`, `torchrun`/`accelerate`/`deepspeed`;
+//! - `pytest [paths]` (test modules of the named folders, `testpaths`, or `tests/`),
+//!   `tox [-e envs]`, `nox [-s sessions]`;
+//! - `dvc repro [stage]` / `dvc exp run`, `mlflow run` (MLproject), `papermill`,
+//!   `jupyter nbconvert --execute`;
+//! - `az ml job create -f job.yml` and `kubectl apply -f` of a Job (their `command`).
 //!
 //! Chains: the step's location, then for each hop the line of the command (or
 //! make target header) that invoked the next part, then the entry of the reached
