@@ -1226,6 +1226,38 @@ mod tests {
     }
 
     #[test]
+    fn tox_native_toml() {
+        let fs = files(&[
+            (
+                "tox.toml",
+                "env_list = [\"3.12\", \"lint\"]\n\n[env_run_base]\ncommands = [[\"pytest\", \"tests\"]]\n\n[env.lint]\ncommands = [[\"ruff\", \"check\"]]\n",
+            ),
+            ("tests/test_a.py", ""),
+        ]);
+        let s = format!("{}:20", STEP.0);
+        assert_eq!(
+            summary(&follow_step(&fs, &step("tox"), 3)),
+            vec![
+                (
+                    "tox.toml".into(),
+                    Some((4, 4)),
+                    vec![s.clone(), "tox.toml:4".into()]
+                ),
+                (
+                    "tests/test_a.py".into(),
+                    None,
+                    vec![s.clone(), "tox.toml:4".into(), "tests/test_a.py".into()]
+                ),
+                (
+                    "tox.toml".into(),
+                    Some((7, 7)),
+                    vec![s.clone(), "tox.toml:7".into()]
+                ),
+            ]
+        );
+    }
+
+    #[test]
     fn nox_sessions() {
         let fs = files(&[
             (

@@ -115,7 +115,7 @@ fn parse_ini(text: &str, offset: u32) -> Vec<IniSection> {
 pub fn tox_parts(files: &FileSet, cwd: &str, envs: &[String]) -> Vec<Part> {
     let (path, sections) = match tox_config(files, cwd) {
         Some(found) => found,
-        None => return Vec::new(),
+        None => return tox_toml_parts(files, cwd, envs),
     };
     let section_named = |name: &str| sections.iter().find(|s| s.name == name);
     let mut wanted: Vec<String> = envs.to_vec();
@@ -1136,4 +1136,95 @@ pub fn taskfile_parts(files: &FileSet, cwd: &str, tasks: &[String]) -> Vec<Part>
         }
     }
     parts
+}
+
+/// tox 4 native TOML (`tox.toml`, or `[tool.tox]` in pyproject.toml without
+/// `legacy_tox_ini`): `[env.<name>]` / `[env_run_base]` `commands = [["pytest", …], …]`.
+fn tox_toml_parts(files: &FileSet, cwd: &str, envs: &[String]) -> Vec<Part> {
+    let candidates = [
+        (join(cwd, "tox.toml"), ""),
+        (join(cwd, "pyproject.toml"), "tool.tox"),
+    ];
+    for (path, prefix) in candidates {
+        let Some(text) = files.text(&path) else {
+            continue;
+        };
+        let Ok(doc) = text.parse::<toml::Table>() else {
+            continue;
+        };
+        let root: Option<&toml::Value> = if prefix.is_empty() {
+            None
+        } else {
+            doc.get("tool").and_then(|t| t.get("tox"))
+        };
+        let get = |key: &str| match root {
+            Some(r) => r.get(key),
+            None => doc.get(key),
+        };
+        if get("env_run_base").is_none() && get("env").is_none() {
+            continue;
+        }
+        let header = |rest: &str| {
+            if prefix.is_empty() {
+                rest.to_string()
+            } else {
+                format!("{prefix}.{rest}")
+            }
+        };
+        let mut wanted: Vec<String> = envs.to_vec();
+        if wanted.is_empty() {
+            wanted = get("env_list")
+                .and_then(|v| v.as_array())
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|v| v.as_str().map(str::to_string))
+                        .collect()
+                })
+                .unwrap_or_default();
+        }
+        if wanted.is_empty() {
+            wanted.push(String::new());
+        }
+        let mut seen = BTreeSet::new();
+        let mut parts = Vec::new();
+        for env in wanted {
+            let (table_header, table) = match get("env").and_then(|e| e.get(&env)) {
+                Some(t) if t.get("commands").is_some() => (header(&format!("env.{env}")), t),
+                _ => match get("env_run_base") {
+                    Some(t) => (header("env_run_base"), t),
+                    None => continue,
+                },
+            };
+            if !seen.insert(table_header.clone()) {
+                continue;
+            }
+            let Some(commands) = table.get("commands").and_then(|c| c.as_array()) else {
+                continue;
+            };
+            let line = toml_key_line(text, &table_header, "commands").unwrap_or(1);
+            let runs = commands
+                .iter()
+                .filter_map(|c| c.as_array())
+                .map(|words| Run {
+                    line,
+                    text: RunText::Words(
+                        words
+                            .iter()
+                            .filter_map(|w| w.as_str().map(strip_braces))
+                            .filter(|w| !w.is_empty())
+                            .collect(),
+                    ),
+                    cwd: cwd.to_string(),
+                })
+                .collect();
+            parts.push(Part {
+                path: path.clone(),
+                lines: Some((line, line)),
+                entry: Location::new(path.clone(), line),
+                runs,
+            });
+        }
+        return parts;
+    }
+    Vec::new()
 }
