@@ -967,3 +967,86 @@ fn large_inputs_stay_fast() {
     );
     assert!(elapsed.as_secs() < 20, "too slow: {elapsed:?}");
 }
+
+fn dispatch_case(eval_before_dispatch: bool, deploy_on_push: bool) -> Detection {
+    const TRAIN: &str = ".github/workflows/train.yml";
+    const DEPLOY: &str = ".github/workflows/deploy.yml";
+    let mut train = job(TRAIN, 10, "train", None);
+    // Steps in file order: evaluation then dispatch, or the other way round.
+    let (e, r) = if eval_before_dispatch {
+        (12, 14)
+    } else {
+        (14, 12)
+    };
+    let eval = step(TRAIN, e, "python evaluate.py --min-accuracy 0.9");
+    let register = step(
+        TRAIN,
+        r,
+        "python register.py\ngh workflow run deploy.yml -f version=$V",
+    );
+    train.steps = if eval_before_dispatch {
+        vec![eval, register]
+    } else {
+        vec![register, eval]
+    };
+    let mut deploy_triggers = vec![trigger(DEPLOY, TriggerKind::Manual, &[], &[])];
+    if deploy_on_push {
+        deploy_triggers.push(trigger(DEPLOY, TriggerKind::Push, &[], &[]));
+    }
+    let snap = snapshot(
+        vec![
+            pipeline(
+                TRAIN,
+                Some("Train"),
+                vec![trigger(TRAIN, TriggerKind::Schedule, &[], &["0 2 * * *"])],
+                vec![train],
+            ),
+            pipeline(
+                DEPLOY,
+                Some("Deploy"),
+                deploy_triggers,
+                vec![job(DEPLOY, 10, "ship", None)],
+            ),
+        ],
+        &[],
+    );
+    let jp = practices(&[
+        ((0, 0), "model.evaluation", loc(TRAIN, e)),
+        ((1, 0), "deploy.automated", loc(DEPLOY, 12)),
+    ]);
+    detect(&snap, jp, vec![])
+}
+
+#[test]
+fn evaluation_then_dispatch_gates_the_deploy_workflow() {
+    let d = dispatch_case(true, false);
+    let e = &d
+        .practice("deploy.gated_by_tests")
+        .expect("ML path")
+        .evidence[0];
+    assert_eq!(
+        e.excerpt,
+        "deploy job ship runs after test job train (dispatched by job train)"
+    );
+    assert_eq!(
+        e.chain,
+        vec![
+            loc(".github/workflows/train.yml", 10),
+            loc(".github/workflows/train.yml", 14),
+            loc(".github/workflows/deploy.yml", 10)
+        ]
+    );
+    assert_eq!(e.confidence, Confidence::Medium);
+    // Dispatch before the evaluation step: nothing gates the deploy.
+    assert!(
+        dispatch_case(false, false)
+            .practice("deploy.gated_by_tests")
+            .is_none()
+    );
+    // The deploy workflow also runs on push: not gated.
+    assert!(
+        dispatch_case(true, true)
+            .practice("deploy.gated_by_tests")
+            .is_none()
+    );
+}

@@ -241,6 +241,92 @@ fn tests_before_deploy_in_job(ctx: &Ctx, key: (usize, usize)) -> Option<Location
         .map(|s| s.location.clone())
 }
 
+fn dispatch_patterns() -> &'static (Regex, Regex) {
+    static RE: std::sync::OnceLock<(Regex, Regex)> = std::sync::OnceLock::new();
+    RE.get_or_init(|| {
+        (
+            Regex::new(r#"gh\s+workflow\s+run\s+['"]?([^\s'"]+)"#).expect("constant regex"),
+            Regex::new(r#"actions/workflows/([^/\s'"]+)/dispatches"#).expect("constant regex"),
+        )
+    })
+}
+
+/// Does a step start pipeline `target` by a workflow dispatch (`gh workflow run
+/// deploy.yml`, the `…/actions/workflows/deploy.yml/dispatches` API) or a
+/// repository dispatch (`peter-evans/repository-dispatch`, `…/dispatches`)
+/// that `target` listens to?
+fn step_dispatches(step: &crate::pipeline::Step, target: &crate::pipeline::Pipeline) -> bool {
+    let file_name = target.file.rsplit('/').next().unwrap_or(&target.file);
+    let names = |n: &str| {
+        let n = n.trim_matches(['"', '\'']);
+        n == file_name || n == target.file || target.name.as_deref() == Some(n)
+    };
+    let (gh_run, api) = dispatch_patterns();
+    let by_workflow = step.run.as_deref().is_some_and(|run| {
+        let text = super::without_prints(run);
+        gh_run
+            .captures_iter(&text)
+            .chain(api.captures_iter(&text))
+            .any(|c| c.get(1).is_some_and(|m| names(m.as_str())))
+    });
+    let listens_to_api = target.triggers.iter().any(|t| t.kind == TriggerKind::Api);
+    let by_repository_dispatch = listens_to_api
+        && (step
+            .uses
+            .as_ref()
+            .is_some_and(|u| u.target.contains("repository-dispatch"))
+            || step.run.as_deref().is_some_and(|r| {
+                let text = super::without_prints(r);
+                text.contains("/dispatches") && !api.is_match(&text)
+            }));
+    by_workflow || by_repository_dispatch
+}
+
+/// The ML path of `deploy.gated_by_tests`: "an evaluation threshold gates
+/// registration and registration triggers deployment". When pipeline `p` does
+/// not start on its own (only by hand or by dispatch), a job elsewhere that
+/// dispatches it after a gate (its own evaluation/test step before the dispatch
+/// step, or a gate job it needs) gates every deploy in `p`. Returns the gate,
+/// the dispatch step's location and the dispatching job.
+fn dispatched_after_gate<'a>(
+    ctx: &Ctx<'a>,
+    solver: &mut GateSolver<'_, 'a>,
+    p: usize,
+) -> Option<(NodeIndex, Location, &'a Job)> {
+    let target = ctx.pipelines.get(p)?;
+    if solver.pipeline_starts_on_its_own(p) {
+        return None;
+    }
+    for (q, pipeline) in ctx.pipelines.iter().enumerate() {
+        if q == p {
+            continue;
+        }
+        for (j, job) in pipeline.jobs.iter().enumerate() {
+            let Some(dispatch_ix) = job.steps.iter().position(|s| step_dispatches(s, target))
+            else {
+                continue;
+            };
+            let Some(node) = ctx.graph.node(q, &job.id) else {
+                continue;
+            };
+            let Some(dispatch_step) = job.steps.get(dispatch_ix) else {
+                continue;
+            };
+            let gate = match gate_practice(ctx, (q, j)) {
+                // The job's own evaluation must come before its dispatch step.
+                Some(loc) => step_index_at(job, &loc)
+                    .is_none_or(|i| i < dispatch_ix)
+                    .then_some(node),
+                None => solver.gate_before(node),
+            };
+            if let Some(gate) = gate {
+                return Some((gate, dispatch_step.location.clone(), job));
+            }
+        }
+    }
+    None
+}
+
 /// `deploy.gated_by_tests` — "in the job graph a deploy job runs only after a
 /// test or evaluation job succeeded (`needs`, stage order, success
 /// conditions), across linked pipelines too". A job that tests then deploys in
@@ -294,6 +380,32 @@ pub(crate) fn deploy_gated_by_tests(ctx: &Ctx, findings: &mut Findings) {
                     vec![test_job.location.clone(), deploy.location.clone()],
                     &qualifiers,
                     confidence,
+                ),
+            );
+        } else if let Some((gate, dispatch_step, dispatcher)) =
+            dispatched_after_gate(ctx, &mut solver, key.0)
+        {
+            let Some(test_job) = solver.key(gate).and_then(|k| ctx.job(k)) else {
+                continue;
+            };
+            findings.add(
+                "deploy.gated_by_tests",
+                file_evidence(
+                    "deploy.gated_by_tests",
+                    deploy.location.clone(),
+                    format!(
+                        "deploy job {} runs after test job {} (dispatched by job {})",
+                        deploy.display_name(),
+                        test_job.display_name(),
+                        dispatcher.display_name()
+                    ),
+                    vec![
+                        test_job.location.clone(),
+                        dispatch_step,
+                        deploy.location.clone(),
+                    ],
+                    &qualifiers,
+                    Confidence::Medium,
                 ),
             );
         } else if let Some(test_step) = tests_before_deploy_in_job(ctx, key) {
