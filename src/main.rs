@@ -481,38 +481,10 @@ fn evidence(
     Ok(ExitCode::SUCCESS)
 }
 
-/// Coded detectors (graph and API questions rules cannot express), by the practice they
-/// report. Listed here until `detect::coded` publishes its own list; entries that
-/// `RuleSet::infos()` already returns are not repeated.
-const CODED_DETECTORS: &[&str] = &[
-    "ci.on_change",
-    "build.schedule",
-    "vcs.branch_policy",
-    "deploy.gated_by_tests",
-    "deploy.environments",
-    "deploy.approval_gate",
-    "api.branch_protection",
-    "api.environment_protection",
-    "api.registry_versions",
-];
-
-/// Rule infos plus the coded detectors.
+/// Rule infos plus the coded detectors (graph and API questions rules cannot express).
 fn all_detectors(rules: &RuleSet) -> Vec<detect::RuleInfo> {
     let mut infos = rules.infos();
-    for id in CODED_DETECTORS {
-        if infos.iter().any(|i| i.kind == "coded" && i.id == *id) {
-            continue;
-        }
-        infos.push(detect::RuleInfo {
-            id: (*id).to_string(),
-            practice: (*id).to_string(),
-            description: practices::practice(id)
-                .map(|p| p.en.to_string())
-                .unwrap_or_default(),
-            kind: "coded".to_string(),
-            source: "src/detect/coded.rs".to_string(),
-        });
-    }
+    infos.extend(detect::coded::infos());
     infos
 }
 
