@@ -296,7 +296,9 @@ impl Client {
                 header("x-ratelimit-remaining").and_then(|v| v.trim().parse::<u64>().ok());
             let reset = header("x-ratelimit-reset").and_then(|v| v.trim().parse::<i64>().ok());
             let body = match read_body(response).await {
-                Ok(b) => b,
+                // A server that echoes the token must not get it into the cache,
+                // the snapshot or a message: redact at the door.
+                Ok(b) => self.redact(&b),
                 Err(msg) => {
                     if failures < MAX_RETRIES {
                         failures += 1;

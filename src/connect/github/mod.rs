@@ -46,16 +46,19 @@ impl Token {
     /// The token from the environment: the variable `name` when given, otherwise
     /// `GITHUB_TOKEN`, then `GH_TOKEN`. Empty values count as unset.
     pub fn from_env(name: Option<&str>) -> Option<Token> {
+        Self::from_lookup(name, |var| std::env::var(var).ok())
+    }
+
+    /// [`Token::from_env`] over any variable lookup (tests cannot set the
+    /// environment safely).
+    fn from_lookup(name: Option<&str>, lookup: impl Fn(&str) -> Option<String>) -> Option<Token> {
         let names: &[&str] = match name {
             Some(n) => &[n][..],
             None => &["GITHUB_TOKEN", "GH_TOKEN"],
         };
-        names.iter().find_map(|n| {
-            std::env::var(n)
-                .ok()
-                .map(Token::new)
-                .filter(|t| !t.0.is_empty())
-        })
+        names
+            .iter()
+            .find_map(|n| lookup(n).map(Token::new).filter(|t| !t.0.is_empty()))
     }
 
     /// The secret itself, for the `Authorization` header and the cache identity only.
@@ -292,6 +295,27 @@ mod tests {
             ..Default::default()
         };
         assert!(!format!("{opts:?}").contains("supersecret"));
+    }
+
+    #[test]
+    fn token_sources_in_order() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |var: &str| {
+                pairs
+                    .iter()
+                    .find(|(k, _)| *k == var)
+                    .map(|(_, v)| v.to_string())
+            }
+        };
+        let both = env(&[("GITHUB_TOKEN", "a"), ("GH_TOKEN", "b"), ("MINE", " c\n")]);
+        assert_eq!(Token::from_lookup(None, &both).unwrap().expose(), "a");
+        assert_eq!(
+            Token::from_lookup(Some("MINE"), &both).unwrap().expose(),
+            "c"
+        );
+        let gh_only = env(&[("GITHUB_TOKEN", ""), ("GH_TOKEN", "b")]);
+        assert_eq!(Token::from_lookup(None, gh_only).unwrap().expose(), "b");
+        assert!(Token::from_lookup(Some("NOPE"), env(&[("GITHUB_TOKEN", "a")])).is_none());
     }
 
     #[test]
