@@ -128,6 +128,17 @@ async fn scan_equals_the_local_connector_on_the_same_files() {
     assert_eq!(git.current_branch.as_deref(), Some("main"));
     assert_eq!(git.recent_commits[0].subject, "Train with new data");
 
+    let runs_request = replay
+        .seen()
+        .into_iter()
+        .find(|s| s.path().ends_with("/actions/runs"))
+        .unwrap();
+    assert!(
+        runs_request.target.contains("created=%3E%3D20"),
+        "window filter: {}",
+        runs_request.target
+    );
+
     // The request budget of a cold scan.
     assert!(
         (15..=30).contains(&stats.total),
@@ -348,6 +359,17 @@ async fn server_errors_are_retried_with_backoff() {
     assert_eq!(stats.by_family["environments"], 3);
     assert_eq!(snap.api.environments.items().unwrap()[0].name, "prod");
 
+    // A dropped connection is retried too.
+    let (replay, _fixture) = basic_replay().await;
+    replay.route(
+        "GET",
+        &format!("/repos/{OWNER}/{REPO}/environments?per_page=100"),
+        vec![Reply::hang_up(), Reply::value(&envs)],
+    );
+    let (snap, stats) = scan(&options(&replay, cache.path())).await.unwrap();
+    assert_eq!(stats.retries, 1);
+    assert_eq!(snap.api.environments.items().unwrap().len(), 1);
+
     // A server that keeps failing: three retries, then the kind is not visible.
     let (replay, _fixture) = basic_replay().await;
     replay.get(
@@ -505,6 +527,57 @@ async fn empty_repositories_scan_to_no_files() {
     assert!(diag.message.contains("Git Repository is empty."));
 }
 
+#[cfg(unix)]
+#[tokio::test]
+async fn symlinks_resolve_like_the_local_connector() {
+    use std::os::unix::fs::symlink;
+    let dir = tempfile::tempdir().unwrap();
+    // The scanned repository is a subfolder, so a link can point at a real file outside it.
+    std::fs::write(dir.path().join("outside.yml"), "secret: 1\n").unwrap();
+    let root = &dir.path().join("repo");
+    std::fs::create_dir_all(root.join(".github/workflows")).unwrap();
+    std::fs::create_dir_all(root.join("shared")).unwrap();
+    std::fs::write(
+        root.join("shared/ci.yml"),
+        "on: push\njobs:\n  t:\n    runs-on: ubuntu-latest\n    steps:\n      - run: make test\n",
+    )
+    .unwrap();
+    std::fs::write(root.join("shared/params.yaml"), "lr: 0.1\n").unwrap();
+    symlink("../../shared/ci.yml", root.join(".github/workflows/ci.yml")).unwrap();
+    symlink("params.yaml", root.join("shared/alias.yaml")).unwrap();
+    symlink("alias.yaml", root.join("shared/alias2.yaml")).unwrap();
+    symlink("shared", root.join("shared-dir")).unwrap();
+    symlink("../outside.yml", root.join("escape.yml")).unwrap();
+    symlink("missing.yml", root.join("broken.yml")).unwrap();
+    symlink("loop-b.yml", root.join("loop-a.yml")).unwrap();
+    symlink("loop-a.yml", root.join("loop-b.yml")).unwrap();
+
+    let replay = Replay::start().await;
+    RepoFixture::from_dir(root).install(&replay);
+    let cache = tempfile::tempdir().unwrap();
+    let (snap, _) = scan(&options(&replay, cache.path())).await.unwrap();
+    let local = scan_local(root, &ConnectOptions::default()).unwrap();
+    assert_eq!(snap.files, local.files);
+    assert_eq!(
+        snap.files.text(".github/workflows/ci.yml"),
+        snap.files.text("shared/ci.yml")
+    );
+    assert_eq!(snap.files.text("shared/alias2.yaml"), Some("lr: 0.1\n"));
+    assert_eq!(snap.pipelines, local.pipelines);
+    assert_eq!(snap.pipelines.len(), 1);
+    let link_codes = |s: &Snapshot| {
+        let mut v: Vec<_> = s
+            .diagnostics
+            .iter()
+            .filter(|d| d.code.starts_with("symlink"))
+            .map(|d| (d.code.clone(), d.location.clone()))
+            .collect();
+        v.sort_by(|a, b| format!("{a:?}").cmp(&format!("{b:?}")));
+        v
+    };
+    assert_eq!(link_codes(&snap), link_codes(&local));
+}
+
 #[tokio::test]
 async fn file_texts_come_in_graphql_batches_of_one_hundred() {
     let replay = Replay::start().await;
@@ -600,6 +673,36 @@ async fn enterprise_server_urls_are_used_as_given() {
     assert_eq!(replay.count("POST", "/api/graphql"), 1);
     assert_eq!(snap.api.runs.items().unwrap().len(), RUNS);
     assert!(replay.seen().iter().all(|s| s.target.starts_with("/api/")));
+}
+
+#[tokio::test]
+async fn deployment_status_requests_are_bounded() {
+    let (replay, _fixture) = basic_replay().await;
+    let deployments: Vec<_> = (0..25u64)
+        .map(|i| serde_json::json!({"id": 500 - i, "sha": HEAD_SHA, "ref": "main", "environment": if i == 24 { "canary" } else { "production" }, "created_at": "2026-11-20T11:00:00Z"}))
+        .collect();
+    replay.get(
+        &format!("/repos/{OWNER}/{REPO}/deployments?per_page=100"),
+        Reply::value(&serde_json::Value::Array(deployments)),
+    );
+    for i in 0..25u64 {
+        replay.get(
+            &format!("/repos/{OWNER}/{REPO}/deployments/{}/statuses?per_page=100", 500 - i),
+            Reply::value(&serde_json::json!([{"id": i, "state": "success", "created_at": "2026-11-20T11:02:00Z"}])),
+        );
+    }
+    let cache = tempfile::tempdir().unwrap();
+    let (snap, stats) = scan(&options(&replay, cache.path())).await.unwrap();
+    assert_eq!(stats.by_family["deployments/statuses"], 20);
+    assert!(codes(&snap).contains(&"github-statuses-capped".to_string()));
+    let deployments = snap.api.deployments.items().unwrap();
+    assert_eq!(deployments.len(), 25);
+    // The oldest deployment is the only one of its environment: its statuses were read.
+    let canary = deployments
+        .iter()
+        .find(|d| d.environment == "canary")
+        .unwrap();
+    assert_eq!(canary.statuses.len(), 1);
 }
 
 #[tokio::test]

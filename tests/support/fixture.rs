@@ -18,8 +18,10 @@ pub const RUNS: usize = 250;
 
 pub struct FixtureFile {
     pub path: String,
+    /// The content; for a symlink, its target path (as git stores it).
     pub bytes: Vec<u8>,
     pub sha: String,
+    pub symlink: bool,
 }
 
 pub struct RepoFixture {
@@ -42,12 +44,18 @@ fn blob_sha(bytes: &[u8]) -> String {
 
 impl RepoFixture {
     pub fn from_files(files: Vec<(String, Vec<u8>)>) -> Self {
+        Self::from_entries(files.into_iter().map(|(p, b)| (p, b, false)).collect())
+    }
+
+    /// Files and symlinks (`true`: the bytes are the link's target path).
+    pub fn from_entries(files: Vec<(String, Vec<u8>, bool)>) -> Self {
         let mut files: Vec<FixtureFile> = files
             .into_iter()
-            .map(|(path, bytes)| FixtureFile {
+            .map(|(path, bytes, symlink)| FixtureFile {
                 sha: blob_sha(&bytes),
                 path,
                 bytes,
+                symlink,
             })
             .collect();
         files.sort_by(|a, b| a.path.cmp(&b.path));
@@ -57,30 +65,43 @@ impl RepoFixture {
         }
     }
 
-    /// Every regular file under `dir` (no `.git`), with `/` paths.
+    /// Every file and symlink under `dir` (no `.git`), with `/` paths; symlinks are
+    /// not followed, as git stores them.
     pub fn from_dir(dir: &Path) -> Self {
-        fn walk(root: &Path, dir: &Path, out: &mut Vec<(String, Vec<u8>)>) {
-            for entry in std::fs::read_dir(dir).unwrap() {
-                let entry = entry.unwrap();
+        fn walk(root: &Path, dir: &Path, out: &mut Vec<(String, Vec<u8>, bool)>) {
+            let mut entries: Vec<_> = std::fs::read_dir(dir)
+                .unwrap()
+                .map(|e| e.unwrap())
+                .collect();
+            entries.sort_by_key(|e| e.file_name());
+            for entry in entries {
                 let path = entry.path();
                 if entry.file_name() == ".git" {
                     continue;
                 }
-                if path.is_dir() {
+                let rel = path
+                    .strip_prefix(root)
+                    .unwrap()
+                    .to_string_lossy()
+                    .replace('\\', "/");
+                let meta = std::fs::symlink_metadata(&path).unwrap();
+                if meta.file_type().is_symlink() {
+                    let target = std::fs::read_link(&path).unwrap();
+                    out.push((
+                        rel,
+                        target.to_string_lossy().into_owned().into_bytes(),
+                        true,
+                    ));
+                } else if meta.is_dir() {
                     walk(root, &path, out);
                 } else {
-                    let rel = path
-                        .strip_prefix(root)
-                        .unwrap()
-                        .to_string_lossy()
-                        .replace('\\', "/");
-                    out.push((rel, std::fs::read(&path).unwrap()));
+                    out.push((rel, std::fs::read(&path).unwrap(), false));
                 }
             }
         }
         let mut files = Vec::new();
         walk(dir, dir, &mut files);
-        Self::from_files(files)
+        Self::from_entries(files)
     }
 
     fn p(&self, rest: &str) -> String {
@@ -111,7 +132,7 @@ impl RepoFixture {
                 dirs.insert(acc.clone());
             }
             entries.push(json!({
-                "path": f.path, "mode": "100644", "type": "blob", "sha": f.sha,
+                "path": f.path, "mode": if f.symlink { "120000" } else { "100644" }, "type": "blob", "sha": f.sha,
                 "size": f.bytes.len(), "url": format!("{{BASE}}/repos/{OWNER}/{REPO}/git/blobs/{}", f.sha),
             }));
         }

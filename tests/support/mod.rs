@@ -52,6 +52,15 @@ impl Reply {
             etag: false,
         }
     }
+    /// Close the connection without answering (a dropped connection).
+    pub fn hang_up() -> Self {
+        Reply {
+            status: 0,
+            headers: Vec::new(),
+            body: String::new(),
+            etag: false,
+        }
+    }
     pub fn header(mut self, name: &str, value: impl Into<String>) -> Self {
         self.headers.push((name.to_ascii_lowercase(), value.into()));
         self
@@ -330,6 +339,9 @@ async fn serve(
         (status, headers, body)
     };
 
+    if status == 0 {
+        return Ok(());
+    }
     let reason = match status {
         200 => "OK",
         304 => "Not Modified",

@@ -7,6 +7,7 @@
 //! way the local connector does (size limit, NUL sniff, UTF-8), so both connectors
 //! give the same [`FileSet`] for the same tree.
 
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use base64::Engine;
@@ -226,7 +227,10 @@ pub(crate) async fn resolve_head(
 }
 
 struct TreeBlob {
+    /// Where the file is recorded.
     path: String,
+    /// Where its content lives in the tree: the path itself, or a symlink's target.
+    fetch_path: String,
     sha: String,
     size: u64,
 }
@@ -291,7 +295,9 @@ pub(crate) async fn collect(
     }
 
     let mut records: Vec<RepoFile> = Vec::new();
-    let mut wanted: Vec<TreeBlob> = Vec::new();
+    let mut blobs: Vec<TreeBlob> = Vec::new();
+    let mut links: Vec<TreeBlob> = Vec::new();
+    let mut dirs: HashSet<String> = HashSet::new();
     let entries = tree
         .get("tree")
         .and_then(Value::as_array)
@@ -301,51 +307,118 @@ pub(crate) async fn collect(
         let (Some(path), Some(kind)) = (str_of(entry, "/path"), str_of(entry, "/type")) else {
             continue;
         };
-        if kind != "blob" {
-            // Directories are implied by paths; submodules (`commit`) are other repositories.
-            continue;
+        match kind.as_str() {
+            "blob" => {}
+            "tree" => {
+                dirs.insert(path);
+                continue;
+            }
+            // Submodules (`commit`) are other repositories.
+            _ => continue,
         }
-        let size = entry.get("size").and_then(Value::as_u64).unwrap_or(0);
-        let sha = str_of(entry, "/sha").unwrap_or_default();
+        let blob = TreeBlob {
+            sha: str_of(entry, "/sha").unwrap_or_default(),
+            size: entry.get("size").and_then(Value::as_u64).unwrap_or(0),
+            fetch_path: path.clone(),
+            path,
+        };
         if str_of(entry, "/mode").as_deref() == Some("120000") {
-            // A symlink's blob is its target path; following it would need the
-            // target's own tree entry, and the local connector refuses links out.
-            diagnostics.push(Diagnostic::info(
-                "symlink-not-followed",
-                "symlink in the repository tree: not followed by the GitHub connector",
-                Some(Location::file(path)),
-            ));
-            continue;
-        }
-        if !content_wanted(&path) {
-            records.push(skipped(path, size, SkipReason::NotOfInterest));
-        } else if size > max_file_size {
-            diagnostics.push(Diagnostic::info(
-                "file-too-large",
-                format!("{size} bytes, over the {max_file_size}-byte limit: not read"),
-                Some(Location::file(path.clone())),
-            ));
-            records.push(skipped(path, size, SkipReason::TooLarge));
+            links.push(blob);
         } else {
-            wanted.push(TreeBlob { path, sha, size });
+            blobs.push(blob);
         }
     }
 
+    let mut state = FetchState {
+        graphql_ok: client.has_token(),
+        budget_hit: false,
+    };
+    blobs.extend(
+        resolve_links(
+            client,
+            target,
+            &head.sha,
+            links,
+            &blobs,
+            &dirs,
+            &mut state,
+            diagnostics,
+        )
+        .await?,
+    );
+
+    let mut wanted: Vec<TreeBlob> = Vec::new();
+    for blob in blobs {
+        if !content_wanted(&blob.path) {
+            records.push(skipped(blob.path, blob.size, SkipReason::NotOfInterest));
+        } else if blob.size > max_file_size {
+            diagnostics.push(Diagnostic::info(
+                "file-too-large",
+                format!(
+                    "{} bytes, over the {max_file_size}-byte limit: not read",
+                    blob.size
+                ),
+                Some(Location::file(blob.path.clone())),
+            ));
+            records.push(skipped(blob.path, blob.size, SkipReason::TooLarge));
+        } else {
+            wanted.push(blob);
+        }
+    }
+    for (blob, entry) in
+        fetch_texts(client, target, &head.sha, wanted, &mut state, diagnostics).await?
+    {
+        records.push(match entry {
+            Some(entry) => record_from_entry(blob.path, blob.size, &entry, diagnostics),
+            None => skipped(blob.path, blob.size, SkipReason::Unreadable),
+        });
+    }
+
+    let mut stats = ScanStats::default();
+    for f in &records {
+        stats.files_seen += 1;
+        match (&f.content, &f.skipped) {
+            (Some(text), _) => {
+                stats.files_read += 1;
+                stats.bytes_read += text.len() as u64;
+            }
+            (None, Some(SkipReason::NotOfInterest)) => {}
+            (None, _) => stats.files_skipped += 1,
+        }
+    }
+    Ok((FileSet::new(records), stats))
+}
+
+/// How text fetching is going across calls: GraphQL may turn out unusable, and the
+/// request budget may run out.
+struct FetchState {
+    graphql_ok: bool,
+    budget_hit: bool,
+}
+
+/// Texts of these blobs: from the blob cache, then GraphQL batches, then REST blobs.
+/// `None` means not readable (a diagnostic says why).
+async fn fetch_texts(
+    client: &mut Client,
+    target: &Target,
+    sha: &str,
+    blobs: Vec<TreeBlob>,
+    state: &mut FetchState,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Result<Vec<(TreeBlob, Option<BlobEntry>)>, GithubError> {
+    let mut done = Vec::with_capacity(blobs.len());
     // Texts already in the blob cache cost nothing.
     let mut to_fetch = Vec::new();
-    for blob in wanted {
+    for blob in blobs {
         match client.cache().and_then(|c| c.get_blob(&blob.sha)) {
             Some(entry) => {
                 client.stats.blobs_from_cache += 1;
-                records.push(record_from_entry(blob.path, blob.size, &entry, diagnostics));
+                done.push((blob, Some(entry)));
             }
             None => to_fetch.push(blob),
         }
     }
 
-    let mut graphql_ok = client.has_token();
-    let mut budget_hit = false;
-    let mut rest: Vec<TreeBlob> = Vec::new();
     let mut batches: Vec<Vec<TreeBlob>> = Vec::new();
     let mut current: Vec<TreeBlob> = Vec::new();
     let mut current_bytes = 0u64;
@@ -362,12 +435,14 @@ pub(crate) async fn collect(
     if !current.is_empty() {
         batches.push(current);
     }
+
+    let mut rest: Vec<TreeBlob> = Vec::new();
     for batch in batches {
-        if !graphql_ok || budget_hit {
+        if !state.graphql_ok || state.budget_hit {
             rest.extend(batch);
             continue;
         }
-        match graphql_batch(client, target, &head.sha, &batch, diagnostics).await? {
+        match graphql_batch(client, target, sha, &batch, diagnostics).await? {
             Some(results) => {
                 for (blob, result) in batch.into_iter().zip(results) {
                     match result {
@@ -375,27 +450,22 @@ pub(crate) async fn collect(
                             if let Some(cache) = client.cache() {
                                 cache.put_blob(&blob.sha, &entry);
                             }
-                            records.push(record_from_entry(
-                                blob.path,
-                                blob.size,
-                                &entry,
-                                diagnostics,
-                            ));
+                            done.push((blob, Some(entry)));
                         }
                         None => rest.push(blob),
                     }
                 }
             }
             None => {
-                graphql_ok = false;
+                state.graphql_ok = false;
                 rest.extend(batch);
             }
         }
     }
 
     for blob in rest {
-        if budget_hit {
-            records.push(skipped(blob.path, blob.size, SkipReason::Unreadable));
+        if state.budget_hit {
+            done.push((blob, None));
             continue;
         }
         match rest_blob(client, target, &blob, diagnostics).await {
@@ -403,12 +473,12 @@ pub(crate) async fn collect(
                 if let Some(cache) = client.cache() {
                     cache.put_blob(&blob.sha, &entry);
                 }
-                records.push(record_from_entry(blob.path, blob.size, &entry, diagnostics));
+                done.push((blob, Some(entry)));
             }
-            Ok(None) => records.push(skipped(blob.path, blob.size, SkipReason::Unreadable)),
+            Ok(None) => done.push((blob, None)),
             Err(ClientError::Fatal(e)) => return Err(e),
             Err(ClientError::Budget) => {
-                budget_hit = true;
+                state.budget_hit = true;
                 diagnostics.push(Diagnostic::warning(
                     "github-request-budget",
                     format!(
@@ -417,7 +487,7 @@ pub(crate) async fn collect(
                     ),
                     None,
                 ));
-                records.push(skipped(blob.path, blob.size, SkipReason::Unreadable));
+                done.push((blob, None));
             }
             Err(ClientError::Network(m)) => {
                 diagnostics.push(Diagnostic::warning(
@@ -425,24 +495,125 @@ pub(crate) async fn collect(
                     format!("cannot fetch: {m}"),
                     Some(Location::file(blob.path.clone())),
                 ));
-                records.push(skipped(blob.path, blob.size, SkipReason::Unreadable));
+                done.push((blob, None));
             }
         }
     }
+    Ok(done)
+}
 
-    let mut stats = ScanStats::default();
-    for f in &records {
-        stats.files_seen += 1;
-        match (&f.content, &f.skipped) {
-            (Some(text), _) => {
-                stats.files_read += 1;
-                stats.bytes_read += text.len() as u64;
+/// Links followed before giving up as a loop.
+const MAX_LINK_HOPS: usize = 16;
+
+/// Where a symlink's target text points, relative to the repository root; `None`
+/// when it leaves the repository.
+fn link_target(link_path: &str, text: &str) -> Option<String> {
+    if text.starts_with('/') || text.contains('\0') {
+        return None;
+    }
+    let mut parts: Vec<&str> = link_path.split('/').collect();
+    parts.pop();
+    for component in text.trim_end_matches('\n').split('/') {
+        match component {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
             }
-            (None, Some(SkipReason::NotOfInterest)) => {}
-            (None, _) => stats.files_skipped += 1,
+            c => parts.push(c),
         }
     }
-    Ok((FileSet::new(records), stats))
+    Some(parts.join("/"))
+}
+
+/// Resolve symlinks inside the tree the way the local connector resolves them on
+/// disk: a link to a file of the repository is read as that file (under the link's
+/// path); links out of it or into `.git`, to directories, broken or looping links
+/// are reported and not recorded.
+#[allow(clippy::too_many_arguments)]
+async fn resolve_links(
+    client: &mut Client,
+    target: &Target,
+    sha: &str,
+    links: Vec<TreeBlob>,
+    blobs: &[TreeBlob],
+    dirs: &HashSet<String>,
+    state: &mut FetchState,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Result<Vec<TreeBlob>, GithubError> {
+    if links.is_empty() {
+        return Ok(Vec::new());
+    }
+    // A link's blob is its target path: one small fetch for all of them.
+    let texts: HashMap<String, Option<String>> =
+        fetch_texts(client, target, sha, links, state, diagnostics)
+            .await?
+            .into_iter()
+            .map(|(blob, entry)| (blob.path, entry.and_then(|e| e.text)))
+            .collect();
+    let files: HashMap<&str, &TreeBlob> = blobs.iter().map(|b| (b.path.as_str(), b)).collect();
+    let mut resolved = Vec::new();
+    let mut link_paths: Vec<&String> = texts.keys().collect();
+    link_paths.sort();
+    for link in link_paths {
+        let location = Some(Location::file(link.clone()));
+        let mut current = link.clone();
+        let mut outcome: Result<&TreeBlob, Diagnostic> = Err(Diagnostic::warning(
+            "symlink-loop",
+            "symlink loop: not read",
+            location.clone(),
+        ));
+        for _ in 0..MAX_LINK_HOPS {
+            let Some(Some(text)) = texts.get(&current) else {
+                outcome = Err(Diagnostic::warning(
+                    "symlink-broken",
+                    "symlink target unreadable: not read",
+                    location.clone(),
+                ));
+                break;
+            };
+            let Some(next) =
+                link_target(&current, text).filter(|t| t != ".git" && !t.starts_with(".git/"))
+            else {
+                outcome = Err(Diagnostic::warning(
+                    "symlink-outside-repo",
+                    format!("symlink points outside the repository ({text}): not read"),
+                    location.clone(),
+                ));
+                break;
+            };
+            if let Some(blob) = files.get(next.as_str()) {
+                outcome = Ok(blob);
+                break;
+            }
+            if next.is_empty() || dirs.contains(&next) {
+                outcome = Err(Diagnostic::info(
+                    "symlink-dir-not-followed",
+                    "symlink to a directory: not followed",
+                    location.clone(),
+                ));
+                break;
+            }
+            if !texts.contains_key(&next) {
+                outcome = Err(Diagnostic::warning(
+                    "symlink-broken",
+                    format!("broken symlink -> {text}: not read"),
+                    location.clone(),
+                ));
+                break;
+            }
+            current = next;
+        }
+        match outcome {
+            Ok(blob) => resolved.push(TreeBlob {
+                path: link.clone(),
+                fetch_path: blob.fetch_path.clone(),
+                sha: blob.sha.clone(),
+                size: blob.size,
+            }),
+            Err(d) => diagnostics.push(d),
+        }
+    }
+    Ok(resolved)
 }
 
 fn skipped(path: String, size: u64, reason: SkipReason) -> RepoFile {
@@ -532,10 +703,10 @@ async fn graphql_batch(
     for (i, blob) in batch.iter().enumerate() {
         decl.push_str(&format!(", $e{i}: String!"));
         fields.push_str(&format!(
-            " f{i}: object(expression: $e{i}) {{ ... on Blob {{ text byteSize isBinary }} }}"
+            " f{i}: object(expression: $e{i}) {{ ... on Blob {{ text byteSize isBinary isTruncated }} }}"
         ));
         // Variables carry the paths, so no path can break out of the query text.
-        variables.insert(format!("e{i}"), json!(format!("{sha}:{}", blob.path)));
+        variables.insert(format!("e{i}"), json!(format!("{sha}:{}", blob.fetch_path)));
     }
     let query = format!("query({decl}) {{ repository(owner: $owner, name: $name) {{{fields} }} }}");
     let body = json!({ "query": query, "variables": variables });
@@ -598,6 +769,10 @@ async fn graphql_batch(
                         text: None,
                         not_utf8: false,
                     });
+                }
+                // A text GitHub cut short is fetched whole by REST.
+                if object.get("isTruncated").and_then(Value::as_bool) == Some(true) {
+                    return None;
                 }
                 // GitHub decodes the text for us; apply the same NUL sniff as locally.
                 let text = object.get("text").and_then(Value::as_str)?;
@@ -676,6 +851,18 @@ async fn rest_blob(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn link_targets_stay_inside() {
+        assert_eq!(
+            link_target("a/b/link", "../c.yml").as_deref(),
+            Some("a/c.yml")
+        );
+        assert_eq!(link_target("link", "./x/y").as_deref(), Some("x/y"));
+        assert_eq!(link_target("a/link", "../../etc/passwd"), None);
+        assert_eq!(link_target("link", "/etc/passwd"), None);
+        assert_eq!(link_target("a/link", "..").as_deref(), Some(""));
+    }
 
     #[test]
     fn paths_are_encoded_but_keep_slashes() {

@@ -308,9 +308,9 @@ mod tests {
             }
         };
         let both = env(&[("GITHUB_TOKEN", "a"), ("GH_TOKEN", "b"), ("MINE", " c\n")]);
-        assert_eq!(Token::from_lookup(None, &both).unwrap().expose(), "a");
+        assert_eq!(Token::from_lookup(None, both).unwrap().expose(), "a");
         assert_eq!(
-            Token::from_lookup(Some("MINE"), &both).unwrap().expose(),
+            Token::from_lookup(Some("MINE"), both).unwrap().expose(),
             "c"
         );
         let gh_only = env(&[("GITHUB_TOKEN", ""), ("GH_TOKEN", "b")]);
