@@ -145,7 +145,8 @@ async fn fetch(
                 .map(|p| format!("`{}` (GitHub says)", p.trim()))
                 .unwrap_or_else(|| format!("`{}`", kind.permission));
             let reason = match status {
-                401 => format!("401 {message}: the token was refused"),
+                401 if client.has_token() => format!("401 {message}: the token was refused"),
+                401 => format!("401 {message}: needs a token with {needs}"),
                 403 => format!("403 {message}: needs {needs}"),
                 404 => format!(
                     "404 {message}: the feature is off, or the token cannot see it (needs {needs})"

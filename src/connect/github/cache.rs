@@ -71,7 +71,7 @@ pub(crate) fn default_dir() -> Option<PathBuf> {
 }
 
 fn is_hex(s: &str) -> bool {
-    !s.is_empty() && s.len() <= 64 && s.bytes().all(|b| b.is_ascii_hexdigit())
+    s.len() >= 4 && s.len() <= 64 && s.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 impl Cache {
@@ -172,6 +172,7 @@ mod tests {
             },
         );
         assert!(cache.get_blob("../../etc").is_none());
+        assert!(cache.get_blob("a").is_none(), "too short to name a file");
         cache.put_blob(
             "abcdef",
             &BlobEntry {

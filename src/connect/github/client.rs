@@ -3,6 +3,7 @@
 //! primary and secondary rate limits, and bounded retries. Requests are sent one
 //! at a time, as GitHub asks of integrations to stay clear of secondary limits.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use reqwest::header::{HeaderMap, HeaderValue};
@@ -62,8 +63,9 @@ pub(crate) struct Client {
     cache: Option<Cache>,
     max_requests: u32,
     max_wait: Duration,
-    /// Unix time until which the primary limit is known to be exhausted.
-    exhausted_until: Option<i64>,
+    /// Unix time until which the primary limit of a resource (`core`, `graphql`) is
+    /// known to be exhausted. GitHub keeps separate budgets per resource.
+    exhausted_until: HashMap<String, i64>,
     pub stats: RequestStats,
 }
 
@@ -123,7 +125,7 @@ impl Client {
             cache: cache_dir.map(|d| Cache::new(&d)),
             max_requests: opts.max_requests,
             max_wait: opts.max_wait,
-            exhausted_until: None,
+            exhausted_until: HashMap::new(),
             stats: RequestStats::default(),
         })
     }
@@ -238,6 +240,7 @@ impl Client {
     ) -> Result<Outcome, ClientError> {
         let post = post_body.is_some();
         let endpoint = self.endpoint(url, post);
+        let resource = if post { "graphql" } else { "core" };
         let cached = match (&self.cache, post) {
             (Some(cache), false) => cache.get_http(&self.identity, url),
             _ => None,
@@ -247,10 +250,10 @@ impl Client {
         let mut secondary_backoff = SECONDARY_BACKOFF;
         loop {
             // The last answer said the primary limit is spent: wait before asking again.
-            if let Some(reset) = self.exhausted_until.take() {
+            if let Some(reset) = self.exhausted_until.remove(resource) {
                 let now = now_unix();
                 if reset >= now {
-                    let wait = Duration::from_secs(u64::try_from(reset - now + 1).unwrap_or(1));
+                    let wait = Duration::from_secs(seconds_until(reset, now));
                     self.rate_wait(&endpoint, wait, reset, false).await?;
                 }
             }
@@ -331,7 +334,11 @@ impl Client {
                 }
                 200..=299 => {
                     if remaining == Some(0) {
-                        self.exhausted_until = reset;
+                        if let Some(reset) = reset {
+                            let resource = header("x-ratelimit-resource")
+                                .unwrap_or_else(|| resource.to_string());
+                            self.exhausted_until.insert(resource, reset);
+                        }
                     }
                     let next = link_next(&head).filter(|n| self.same_origin(n));
                     if let (Some(cache), false, Some(etag)) = (&self.cache, post, header("etag")) {
@@ -363,17 +370,17 @@ impl Client {
                         rate_waits += 1;
                         if let Some(secs) = retry_after {
                             let wait = Duration::from_secs(secs.max(1));
-                            let at = now_unix() + i64::try_from(secs).unwrap_or(0);
+                            let at =
+                                now_unix().saturating_add(i64::try_from(secs).unwrap_or(i64::MAX));
                             self.rate_wait(&endpoint, wait, at, true).await?;
                         } else if remaining == Some(0) {
-                            let reset = reset.unwrap_or_else(|| now_unix() + 60);
-                            let wait = Duration::from_secs(
-                                u64::try_from(reset - now_unix() + 1).unwrap_or(1).max(1),
-                            );
+                            let reset = reset.unwrap_or_else(|| now_unix().saturating_add(60));
+                            let wait = Duration::from_secs(seconds_until(reset, now_unix()));
                             self.rate_wait(&endpoint, wait, reset, false).await?;
                         } else {
                             let wait = secondary_backoff;
-                            let at = now_unix() + i64::try_from(wait.as_secs()).unwrap_or(60);
+                            let at = now_unix()
+                                .saturating_add(i64::try_from(wait.as_secs()).unwrap_or(60));
                             self.rate_wait(&endpoint, wait, at, true).await?;
                             secondary_backoff = secondary_backoff.saturating_mul(2);
                         }
@@ -426,6 +433,13 @@ impl Client {
         url.strip_prefix(&self.api_url)
             .is_some_and(|rest| rest.starts_with('/') || rest.starts_with('?'))
     }
+}
+
+/// Whole seconds to wait for a reset at `reset`, one more for clock skew, at least one.
+fn seconds_until(reset: i64, now: i64) -> u64 {
+    u64::try_from(reset.saturating_sub(now).saturating_add(1))
+        .unwrap_or(1)
+        .max(1)
 }
 
 /// A cheap jitter source (no need for cryptographic randomness here).
@@ -515,6 +529,16 @@ mod tests {
             HeaderValue::from_static("<https://x/?page=1>; rel=\"prev\""),
         );
         assert_eq!(link_next(&last_only), None);
+    }
+
+    #[test]
+    fn waits_never_overflow() {
+        assert_eq!(
+            seconds_until(i64::MAX, i64::MIN),
+            u64::try_from(i64::MAX).unwrap()
+        );
+        assert_eq!(seconds_until(10, 20), 1);
+        assert_eq!(seconds_until(12, 10), 3);
     }
 
     #[test]
