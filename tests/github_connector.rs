@@ -407,6 +407,41 @@ async fn truncated_json_is_a_diagnostic_naming_the_endpoint() {
     // The scan went on.
     assert!(snap.api.deployments.items().is_some());
     assert!(!snap.files.is_empty());
+
+    // A broken tree leaves the file list unknown, with an error naming the endpoint.
+    let (replay, _fixture) = basic_replay().await;
+    replay.get(
+        &format!("/repos/{OWNER}/{REPO}/git/trees/{HEAD_SHA}?recursive=1"),
+        Reply::json(r#"{"sha": "x", "tree": [{"path": "#),
+    );
+    let (snap, _) = scan(&options(&replay, cache.path())).await.unwrap();
+    assert!(snap.files.is_empty());
+    let diag = snap
+        .diagnostics
+        .iter()
+        .find(|d| d.code == "github-invalid-json")
+        .unwrap();
+    assert!(diag.message.contains("git/trees"), "{diag}");
+    assert!(snap.api.runs.items().is_some());
+}
+
+#[tokio::test]
+async fn a_truncated_tree_is_reported() {
+    let (replay, fixture) = basic_replay().await;
+    let mut tree = fixture.tree_json();
+    tree["truncated"] = serde_json::json!(true);
+    replay.get(
+        &format!("/repos/{OWNER}/{REPO}/git/trees/{HEAD_SHA}?recursive=1"),
+        Reply::value(&tree),
+    );
+    let cache = tempfile::tempdir().unwrap();
+    let (snap, _) = scan(&options(&replay, cache.path())).await.unwrap();
+    assert!(codes(&snap).contains(&"tree-truncated".to_string()));
+    assert_eq!(
+        snap.files.len(),
+        fixture.files.len(),
+        "what was listed is still scanned"
+    );
 }
 
 #[tokio::test]

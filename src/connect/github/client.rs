@@ -532,6 +532,38 @@ mod tests {
     }
 
     #[test]
+    fn links_are_followed_on_the_configured_api_only() {
+        let opts = GithubOptions {
+            api_url: "https://ghe.example/api/v3/".into(),
+            cache_dir: Some(std::path::PathBuf::new()),
+            ..Default::default()
+        };
+        let client = Client::new(&opts).unwrap();
+        assert!(client.same_origin("https://ghe.example/api/v3/repositories/1/releases?page=2"));
+        assert!(!client.same_origin("https://ghe.example/api/v3.evil/x"));
+        assert!(!client.same_origin("https://evil.example/api/v3/repositories/1"));
+        assert!(!client.same_origin("http://ghe.example/api/v3/repositories/1"));
+        assert!(
+            client.cache().is_none(),
+            "an empty cache path turns the cache off"
+        );
+        assert_eq!(
+            client.endpoint(
+                "https://ghe.example/api/v3/repos/o/r/tags?per_page=100",
+                false
+            ),
+            "GET /repos/o/r/tags"
+        );
+        assert!(
+            Client::new(&GithubOptions {
+                api_url: "ftp://x".into(),
+                ..Default::default()
+            })
+            .is_err()
+        );
+    }
+
+    #[test]
     fn waits_never_overflow() {
         assert_eq!(
             seconds_until(i64::MAX, i64::MIN),
