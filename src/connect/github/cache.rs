@@ -134,9 +134,22 @@ fn write_json<T: Serialize>(path: &Path, value: &T) {
         return;
     };
     let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-    if fs::write(&tmp, bytes).is_ok() && fs::rename(&tmp, path).is_err() {
+    if write_private(&tmp, &bytes).is_ok() && fs::rename(&tmp, path).is_err() {
         let _ = fs::remove_file(&tmp);
     }
+}
+
+/// Bodies of private repositories land here: readable by the user only.
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options.open(path)?.write_all(bytes)
 }
 
 #[cfg(test)]
@@ -156,6 +169,13 @@ mod tests {
         cache.put_http("id1", &entry);
         assert_eq!(cache.get_http("id1", "https://x/a").unwrap().etag, "\"e\"");
         assert!(cache.get_http("id2", "https://x/a").is_none());
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let path = cache.http_path("id1", "https://x/a");
+            let mode = fs::metadata(path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o077, 0, "cache entries are private to the user");
+        }
         assert!(cache.get_http("id1", "https://x/b").is_none());
     }
 
