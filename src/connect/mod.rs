@@ -3,6 +3,7 @@
 use crate::evidence::Snapshot;
 
 pub mod git;
+pub mod github;
 pub mod local;
 
 /// Options every connector understands.
@@ -51,4 +52,15 @@ pub fn scan_local(
     snapshot.pipelines = crate::pipeline::parse_all(&snapshot.files, &mut diagnostics);
     snapshot.diagnostics = diagnostics;
     Ok(snapshot)
+}
+
+/// Scan `github:OWNER/REPO` through the GitHub API (see [`github::scan`]); blocks on
+/// a current-thread runtime. Returns the snapshot with parsed pipelines and the
+/// request counters.
+pub fn scan_github(
+    target: &str,
+    options: &github::GithubOptions,
+) -> Result<(Snapshot, github::RequestStats), github::GithubError> {
+    let (owner, repo) = github::parse_target(target)?;
+    github::scan_blocking(&owner, &repo, options)
 }
