@@ -8,6 +8,7 @@ pub mod assess;
 pub mod connect;
 pub mod detect;
 pub mod evidence;
+pub mod history;
 pub mod pipeline;
 pub mod report;
 pub mod standard;
