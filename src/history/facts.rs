@@ -8,7 +8,7 @@
 use std::collections::BTreeSet;
 
 use super::metrics::{Band, Metric, Metrics};
-use crate::detect::{qualifier, Confidence, Evidence, Origin, PracticeFinding};
+use crate::detect::{Confidence, Evidence, Origin, PracticeFinding, qualifier};
 use crate::evidence::ApiRecord;
 
 /// Rule id recorded on every history evidence.

@@ -10,9 +10,7 @@ use std::path::Path;
 use anyhow::Context;
 
 use super::time::parse_rfc3339;
-use super::{
-    CommitEvent, DeploymentEvent, Event, ReleaseEvent, RunEvent, StatusEvent,
-};
+use super::{CommitEvent, DeploymentEvent, Event, ReleaseEvent, RunEvent, StatusEvent};
 use crate::evidence::{ApiRecord, Diagnostic, Location};
 
 /// Lines longer than this are refused (a history line is a few hundred bytes).
@@ -40,9 +38,14 @@ impl HistoryFormat {
 /// bad lines are diagnostics.
 pub fn import_file(path: impl AsRef<Path>) -> anyhow::Result<(Vec<Event>, Vec<Diagnostic>)> {
     let path = path.as_ref();
-    let file = File::open(path).with_context(|| format!("cannot open history file {}", path.display()))?;
+    let file =
+        File::open(path).with_context(|| format!("cannot open history file {}", path.display()))?;
     let name = path.to_string_lossy().replace('\\', "/");
-    Ok(import_reader(BufReader::new(file), &name, HistoryFormat::from_path(path)))
+    Ok(import_reader(
+        BufReader::new(file),
+        &name,
+        HistoryFormat::from_path(path),
+    ))
 }
 
 /// [`import_file`] over any reader; `name` is used in records and diagnostics.
@@ -94,7 +97,11 @@ pub fn read_events(
             continue;
         }
         let Ok(text) = std::str::from_utf8(&buf) else {
-            diags.push(Diagnostic::warning("history-bad-line", "line is not UTF-8; skipped", here()));
+            diags.push(Diagnostic::warning(
+                "history-bad-line",
+                "line is not UTF-8; skipped",
+                here(),
+            ));
             continue;
         };
         let text = text.trim_start_matches('\u{feff}').trim();
@@ -117,9 +124,16 @@ pub fn read_events(
             HistoryFormat::Csv => match &header {
                 None => {
                     let cols: Vec<String> = match split_csv(text) {
-                        Ok(c) => c.into_iter().map(|c| c.trim().to_ascii_lowercase()).collect(),
+                        Ok(c) => c
+                            .into_iter()
+                            .map(|c| c.trim().to_ascii_lowercase())
+                            .collect(),
                         Err(e) => {
-                            diags.push(Diagnostic::error("history-bad-line", format!("bad CSV header: {e}"), here()));
+                            diags.push(Diagnostic::error(
+                                "history-bad-line",
+                                format!("bad CSV header: {e}"),
+                                here(),
+                            ));
                             return diags;
                         }
                     };
@@ -153,7 +167,10 @@ fn json_line(text: &str, record: ApiRecord, diags: &mut LineDiags) -> Option<Eve
     let value: serde_json::Value = match serde_json::from_str(text) {
         Ok(v) => v,
         Err(e) => {
-            diags.push(("history-bad-line", format!("not a JSON object: {e}; skipped")));
+            diags.push((
+                "history-bad-line",
+                format!("not a JSON object: {e}; skipped"),
+            ));
             return None;
         }
     };
@@ -182,27 +199,44 @@ fn json_line(text: &str, record: ApiRecord, diags: &mut LineDiags) -> Option<Eve
                         let at = at.and_then(|t| {
                             let parsed = parse_rfc3339(t);
                             if parsed.is_none() {
-                                diags.push(("history-bad-time", format!("status time `{t}` is not RFC 3339; ignored")));
+                                diags.push((
+                                    "history-bad-time",
+                                    format!("status time `{t}` is not RFC 3339; ignored"),
+                                ));
                             }
                             parsed
                         });
-                        out.push(StatusEvent { state: state.to_string(), at });
+                        out.push(StatusEvent {
+                            state: state.to_string(),
+                            at,
+                        });
                     }
-                    None => diags.push(("history-bad-line", "a status without `state`; ignored".to_string())),
+                    None => diags.push((
+                        "history-bad-line",
+                        "a status without `state`; ignored".to_string(),
+                    )),
                 }
             }
             Some(out)
         }
         Some(serde_json::Value::Null) | None => None,
         Some(_) => {
-            diags.push(("history-bad-line", "`statuses` is not an array; ignored".to_string()));
+            diags.push((
+                "history-bad-line",
+                "`statuses` is not an array; ignored".to_string(),
+            ));
             None
         }
     };
     build_event(&fields, statuses, record, diags)
 }
 
-fn csv_line(text: &str, header: &[String], record: ApiRecord, diags: &mut LineDiags) -> Option<Event> {
+fn csv_line(
+    text: &str,
+    header: &[String],
+    record: ApiRecord,
+    diags: &mut LineDiags,
+) -> Option<Event> {
     let cells = match split_csv(text) {
         Ok(c) => c,
         Err(e) => {
@@ -213,7 +247,11 @@ fn csv_line(text: &str, header: &[String], record: ApiRecord, diags: &mut LineDi
     if cells.len() != header.len() {
         diags.push((
             "history-bad-line",
-            format!("{} cells where the header has {}; skipped", cells.len(), header.len()),
+            format!(
+                "{} cells where the header has {}; skipped",
+                cells.len(),
+                header.len()
+            ),
         ));
         return None;
     }
@@ -287,7 +325,10 @@ fn build_event(
             Some(t) => {
                 let parsed = parse_rfc3339(t);
                 if parsed.is_none() {
-                    diags.push(("history-bad-time", format!("`{k}` `{t}` is not RFC 3339; skipped")));
+                    diags.push((
+                        "history-bad-time",
+                        format!("`{k}` `{t}` is not RFC 3339; skipped"),
+                    ));
                 }
                 parsed
             }
@@ -297,7 +338,10 @@ fn build_event(
         let t = get(k)?;
         let parsed = parse_rfc3339(t);
         if parsed.is_none() {
-            diags.push(("history-bad-time", format!("`{k}` `{t}` is not RFC 3339; ignored")));
+            diags.push((
+                "history-bad-time",
+                format!("`{k}` `{t}` is not RFC 3339; ignored"),
+            ));
         }
         parsed
     };
@@ -308,14 +352,22 @@ fn build_event(
     match kind.to_ascii_lowercase().as_str() {
         "deployment" | "deploy" => {
             let Some(environment) = owned("environment") else {
-                diags.push(("history-missing-field", "deployment without `environment`; skipped".to_string()));
+                diags.push((
+                    "history-missing-field",
+                    "deployment without `environment`; skipped".to_string(),
+                ));
                 return None;
             };
             let created = required_time("created_at", diags)?;
             let finished = optional_time("finished_at", diags);
             let statuses = statuses.unwrap_or_else(|| {
                 owned("status")
-                    .map(|state| vec![StatusEvent { state, at: finished }])
+                    .map(|state| {
+                        vec![StatusEvent {
+                            state,
+                            at: finished,
+                        }]
+                    })
                     .unwrap_or_default()
             });
             Some(Event::Deployment(DeploymentEvent {
@@ -337,7 +389,10 @@ fn build_event(
                 Some(d) => match d.parse::<f64>() {
                     Ok(v) if v.is_finite() => Some(v),
                     _ => {
-                        diags.push(("history-bad-line", format!("`duration_seconds` `{d}` is not a number; ignored")));
+                        diags.push((
+                            "history-bad-line",
+                            format!("`duration_seconds` `{d}` is not a number; ignored"),
+                        ));
                         None
                     }
                 },
@@ -357,7 +412,10 @@ fn build_event(
         }
         "release" => {
             let Some(tag) = owned("tag") else {
-                diags.push(("history-missing-field", "release without `tag`; skipped".to_string()));
+                diags.push((
+                    "history-missing-field",
+                    "release without `tag`; skipped".to_string(),
+                ));
                 return None;
             };
             let created = required_time("created_at", diags)?;
@@ -372,10 +430,17 @@ fn build_event(
         }
         "commit" => {
             let Some(sha) = owned("sha") else {
-                diags.push(("history-missing-field", "commit without `sha`; skipped".to_string()));
+                diags.push((
+                    "history-missing-field",
+                    "commit without `sha`; skipped".to_string(),
+                ));
                 return None;
             };
-            let field = if get("created_at").is_some() { "created_at" } else { "committed_at" };
+            let field = if get("created_at").is_some() {
+                "created_at"
+            } else {
+                "committed_at"
+            };
             let time = required_time(field, diags)?;
             Some(Event::Commit(CommitEvent { sha, time, source }))
         }
@@ -395,7 +460,10 @@ mod tests {
 
     #[test]
     fn csv_quoting() {
-        assert_eq!(split_csv("a,\"b, c\",\"d \"\"e\"\"\",").unwrap(), ["a", "b, c", "d \"e\"", ""]);
+        assert_eq!(
+            split_csv("a,\"b, c\",\"d \"\"e\"\"\",").unwrap(),
+            ["a", "b, c", "d \"e\"", ""]
+        );
         assert!(split_csv("\"open").is_err());
         assert!(split_csv("\"a\"b,c").is_err());
     }
@@ -444,7 +512,11 @@ not json
 
     #[test]
     fn csv_without_type_column_is_refused() {
-        let (events, diags) = import_reader("id,sha\n1,a\n".as_bytes(), "h.csv", Some(HistoryFormat::Csv));
+        let (events, diags) = import_reader(
+            "id,sha\n1,a\n".as_bytes(),
+            "h.csv",
+            Some(HistoryFormat::Csv),
+        );
         assert!(events.is_empty());
         assert_eq!(diags.len(), 1);
         assert_eq!(diags[0].location, Some(Location::new("h.csv", 1)));

@@ -18,8 +18,8 @@ use std::hash::{DefaultHasher, Hash, Hasher};
 use regex::{Regex, RegexBuilder};
 use serde::{Deserialize, Serialize};
 
-use super::sketch::{median, Sketch};
-use super::time::{day_of, format_rfc3339, DAY};
+use super::sketch::{Sketch, median};
+use super::time::{DAY, day_of, format_rfc3339};
 use super::{DeploymentEvent, Event, HistoryConfig, RunEvent, StatusEvent};
 use crate::evidence::ApiRecord;
 
@@ -574,6 +574,10 @@ impl Accumulator {
             self.evict();
         }
         let day = day_of(t);
+        // Releases before the window still show the project releases (cadence 0, not unknown).
+        if matches!(event, Event::Release(_)) {
+            self.releases_seen += 1;
+        }
         let keep_from = match &event {
             Event::Commit(_) => self.commit_start_day(),
             Event::Deployment(_) => self.context_start_day(),
@@ -591,7 +595,6 @@ impl Accumulator {
                 if rel.prerelease {
                     entry.1 += 1;
                 }
-                self.releases_seen += 1;
                 note_endpoint(&mut self.release_endpoints, &rel.source);
                 newer(&mut self.newest_release, rel.created, &rel.source);
             }
@@ -636,7 +639,10 @@ impl Accumulator {
         if self.environments.contains_key(&dep.environment)
             || self.environments.len() < MAX_ENVIRONMENTS
         {
-            let env = self.environments.entry(dep.environment.clone()).or_default();
+            let env = self
+                .environments
+                .entry(dep.environment.clone())
+                .or_default();
             // A known tier can make a same-named environment production; once production, stays.
             env.production |= production;
             let counts = env.days.entry(day).or_default();
@@ -678,9 +684,7 @@ impl Accumulator {
         for env in self.environments.values_mut() {
             env.days = env.days.split_off(&context);
         }
-        self.production_deployments = self
-            .production_deployments
-            .split_off(&(context * DAY, 0));
+        self.production_deployments = self.production_deployments.split_off(&(context * DAY, 0));
     }
 
     fn prune_commits(&mut self) {
@@ -714,7 +718,9 @@ impl Accumulator {
         };
         let in_window = |t: i64| day_of(t) >= start_day && t <= end;
         let short_history = (covered_days < MIN_COVERED_DAYS).then(|| {
-            format!("history covers only {covered_days} day(s) of the window (< {MIN_COVERED_DAYS})")
+            format!(
+                "history covers only {covered_days} day(s) of the window (< {MIN_COVERED_DAYS})"
+            )
         });
 
         // ---- production deployments in the window ----
@@ -750,18 +756,27 @@ impl Accumulator {
         let newest_deploy_source = prod_in_window.last().map(|d| d.source.clone());
         let deploy_gate: Option<String> = if prod_in_window.is_empty() {
             Some(if self.environments.is_empty() {
-                "no deployments recorded".to_string()
+                "no deployments in the window".to_string()
             } else {
                 format!(
                     "no production deployments in the window (environments seen: {}; production = tier `production` or pattern `{}`)",
-                    self.environments.keys().take(10).cloned().collect::<Vec<_>>().join(", "),
+                    self.environments
+                        .keys()
+                        .take(10)
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join(", "),
                     self.config.production_pattern
                 )
             })
         } else if known < MIN_PRODUCTION_DEPLOYMENTS {
             Some(format!(
                 "only {known} production deployment(s) with a known outcome in the window (< {MIN_PRODUCTION_DEPLOYMENTS}){}",
-                if unknown > 0 { format!("; {unknown} without statuses") } else { String::new() }
+                if unknown > 0 {
+                    format!("; {unknown} without statuses")
+                } else {
+                    String::new()
+                }
             ))
         } else {
             short_history.clone()
@@ -873,7 +888,9 @@ impl Accumulator {
             .map(|d| day_of(d.created))
             .collect();
         let deploy_frequency = match &deploy_gate {
-            Some(reason) => Metric::insufficient(covered.clone(), prod_in_window.len() as u64, reason),
+            Some(reason) => {
+                Metric::insufficient(covered.clone(), prod_in_window.len() as u64, reason)
+            }
             None => {
                 let (per_week, weeks, rating) =
                     frequency(&prod_success_days, covered_start_day, end_day);
@@ -908,7 +925,9 @@ impl Accumulator {
                     }
                 }
                 let insufficient = if all < MIN_PRODUCTION_DEPLOYMENTS {
-                    Some(format!("only {all} deployment(s) in the window (< {MIN_PRODUCTION_DEPLOYMENTS})"))
+                    Some(format!(
+                        "only {all} deployment(s) in the window (< {MIN_PRODUCTION_DEPLOYMENTS})"
+                    ))
                 } else {
                     short_history.clone()
                 };
@@ -935,10 +954,10 @@ impl Accumulator {
         let (lead_time, non_positive) = self.lead_time(covered.clone(), &in_window);
         dq.non_positive_lead_times += non_positive;
         let lead_time = lead_time.with_sources(newest_deploy_source.clone(), &{
-                let mut e = deploy_endpoints.clone();
-                e.extend(self.commit_endpoints.iter().cloned());
-                e
-            });
+            let mut e = deploy_endpoints.clone();
+            e.extend(self.commit_endpoints.iter().cloned());
+            e
+        });
 
         // ---- change failure rate (proxy) ----
         let rolled_back_count = rolled_back.len() as u64;
@@ -998,7 +1017,9 @@ impl Accumulator {
 
         // ---- rollbacks ----
         let rollbacks = match &deploy_gate {
-            Some(reason) => Metric::insufficient(covered.clone(), prod_in_window.len() as u64, reason),
+            Some(reason) => {
+                Metric::insufficient(covered.clone(), prod_in_window.len() as u64, reason)
+            }
             None => Metric::measured(
                 covered.clone(),
                 prod_in_window.len() as u64,
@@ -1015,7 +1036,10 @@ impl Accumulator {
         // ---- CI health ----
         let ci_health = self
             .ci_health(covered.clone(), start_day, end_day, covered_start_day)
-            .with_sources(self.newest_run.as_ref().map(|(_, r)| r.clone()), &self.run_endpoints);
+            .with_sources(
+                self.newest_run.as_ref().map(|(_, r)| r.clone()),
+                &self.run_endpoints,
+            );
 
         // ---- release cadence ----
         let (releases, prereleases) = self
@@ -1103,8 +1127,10 @@ impl Accumulator {
             .filter(|d| d.outcome == Outcome::Success && d.sha.is_some())
             .collect();
         successes.sort_by_key(|d| (d.finished, d.created));
-        let deployed: BTreeSet<u64> = successes
-            .iter()
+        // Any production deployment (failed ones too) makes its SHA "deployed".
+        let deployed: BTreeSet<u64> = self
+            .production_deployments
+            .values()
             .filter_map(|d| d.sha.as_deref().map(sha_key))
             .collect();
         let definition = if self.commits.keys().all(|k| deployed.contains(k)) {
@@ -1125,7 +1151,9 @@ impl Accumulator {
             LeadTimeDefinition::DeployedCommit => {
                 let mut first_seen: BTreeSet<u64> = BTreeSet::new();
                 for d in &successes {
-                    let Some(key) = d.sha.as_deref().map(sha_key) else { continue };
+                    let Some(key) = d.sha.as_deref().map(sha_key) else {
+                        continue;
+                    };
                     // Only the first successful deployment of a SHA delivers it.
                     if !first_seen.insert(key) || !in_window(d.created) {
                         continue;
@@ -1210,13 +1238,18 @@ impl Accumulator {
             return Metric::insufficient(
                 covered,
                 total,
-                format!("only {} finished CI run(s) in the window (< {MIN_RUNS})", ok + bad),
+                format!(
+                    "only {} finished CI run(s) in the window (< {MIN_RUNS})",
+                    ok + bad
+                ),
             );
         }
         let (first_m, second_m) = (first.median(), second.median());
         let (change, trend, trend_note) = match (first_m, second_m) {
             (Some(a), Some(b))
-                if first.len() >= MIN_TREND_SAMPLES && second.len() >= MIN_TREND_SAMPLES && a > 0.0 =>
+                if first.len() >= MIN_TREND_SAMPLES
+                    && second.len() >= MIN_TREND_SAMPLES
+                    && a > 0.0 =>
             {
                 let change = b / a - 1.0;
                 let trend = if change > 0.10 {
@@ -1345,13 +1378,34 @@ fn quality_notes(dq: &DataQuality) -> Vec<String> {
         dq.status_before_deployment,
         "deployment status(es) dated before their deployment (clock skew; clamped to the deployment time)",
     );
-    say(dq.status_without_time, "deployment status(es) without a usable time (deployment time used)");
-    say(dq.negative_run_durations, "CI run(s) with a negative duration (clock skew; ignored for durations)");
-    say(dq.negative_restore_times, "restore(s) dated before their failure (clock skew; counted as 0)");
-    say(dq.non_positive_lead_times, "lead time(s) ≤ 0 (commit after its deployment; ignored)");
-    say(dq.events_after_now, "event(s) dated after the window end (ignored)");
-    say(dq.events_outside_window, "event(s) outside the window (not counted)");
-    say(dq.environments_over_limit, "deployment(s) to environments beyond the first 256 (ignored)");
+    say(
+        dq.status_without_time,
+        "deployment status(es) without a usable time (deployment time used)",
+    );
+    say(
+        dq.negative_run_durations,
+        "CI run(s) with a negative duration (clock skew; ignored for durations)",
+    );
+    say(
+        dq.negative_restore_times,
+        "restore(s) dated before their failure (clock skew; counted as 0)",
+    );
+    say(
+        dq.non_positive_lead_times,
+        "lead time(s) ≤ 0 (commit after its deployment; ignored)",
+    );
+    say(
+        dq.events_after_now,
+        "event(s) dated after the window end (ignored)",
+    );
+    say(
+        dq.events_outside_window,
+        "event(s) outside the window (not counted)",
+    );
+    say(
+        dq.environments_over_limit,
+        "deployment(s) to environments beyond the first 256 (ignored)",
+    );
     say(
         dq.unknown_status_deployments,
         "production deployment(s) without statuses (outcome unknown; excluded from rates)",

@@ -29,11 +29,11 @@ mod sketch;
 pub mod time;
 
 pub use facts::history_findings;
-pub use import::{import_file, import_reader, read_events, HistoryFormat};
+pub use import::{HistoryFormat, import_file, import_reader, read_events};
 pub use metrics::{
-    compute, Accumulator, Band, CiHealth, ChangeFailureRate, DataQuality, DeployFrequency,
-    EnvironmentFrequency, LeadTime, LeadTimeDefinition, Metric, Metrics, ReleaseCadence,
-    Restore, Rollback, Rollbacks, TimeToRestore, Window,
+    Accumulator, Band, ChangeFailureRate, CiHealth, DataQuality, DeployFrequency,
+    EnvironmentFrequency, LeadTime, LeadTimeDefinition, Metric, Metrics, ReleaseCadence, Restore,
+    Rollback, Rollbacks, TimeToRestore, Window, compute,
 };
 
 /// Default production-environment pattern: `prod`/`production` as the first word
@@ -159,7 +159,12 @@ pub struct CommitEvent {
     pub source: ApiRecord,
 }
 
-fn api_time(text: &str, what: &str, record: &ApiRecord, diags: &mut Vec<Diagnostic>) -> Option<i64> {
+fn api_time(
+    text: &str,
+    what: &str,
+    record: &ApiRecord,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<i64> {
     let parsed = time::parse_rfc3339(text);
     if parsed.is_none() {
         diags.push(Diagnostic::warning(

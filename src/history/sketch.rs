@@ -90,7 +90,10 @@ impl Sketch {
     pub fn merge(&mut self, other: &Sketch) {
         match other {
             Sketch::Exact(values) => values.iter().for_each(|&v| self.add(v)),
-            Sketch::Histogram { bins: theirs, count } => {
+            Sketch::Histogram {
+                bins: theirs,
+                count,
+            } => {
                 self.to_histogram();
                 if let Sketch::Histogram { bins, count: mine } = self {
                     for (slot, &n) in bins.iter_mut().zip(theirs.iter()) {

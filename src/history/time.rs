@@ -158,7 +158,10 @@ mod tests {
             parse_rfc3339("2026-11-26T08:29:07Z")
         );
         assert_eq!(parse_rfc3339("2026-11-26"), Some(20_783 * DAY));
-        assert_eq!(parse_rfc3339("2024-02-29T00:00:00-0130"), Some(19_782 * DAY + 5400));
+        assert_eq!(
+            parse_rfc3339("2024-02-29T00:00:00-0130"),
+            Some(19_782 * DAY + 5400)
+        );
     }
 
     #[test]
