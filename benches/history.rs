@@ -159,9 +159,22 @@ fn run(count: u64) {
             return;
         }
     };
-    for event in generator {
+    let mut held_max = (0, 0, 0, 0);
+    for (i, event) in generator.enumerate() {
         acc.push(event);
+        if i % 100_000 == 0 {
+            let h = acc.held();
+            held_max = (
+                held_max.0.max(h.0),
+                held_max.1.max(h.1),
+                held_max.2.max(h.2),
+                held_max.3.max(h.3),
+            );
+        }
     }
+    println!(
+        "           held at most (sampled): {held_max:?} (production deployments, commits, run days, env days)"
+    );
     let metrics = acc.finish();
     let elapsed = started.elapsed();
     println!(
@@ -174,20 +187,56 @@ fn run(count: u64) {
         "           window {} .. {}; deploy-days/week {:?}; CFR {:?}; lead median {:?} s; CI median {:?} s ({}); rollbacks {:?}; events outside window {}",
         metrics.window.start.as_deref().unwrap_or("-"),
         metrics.window.end.as_deref().unwrap_or("-"),
-        metrics.deploy_frequency.value.as_ref().map(|v| v.deploy_days_per_week),
-        metrics.change_failure_rate.value.as_ref().map(|v| (v.rate * 1000.0).round() / 1000.0),
+        metrics
+            .deploy_frequency
+            .value
+            .as_ref()
+            .map(|v| v.deploy_days_per_week),
+        metrics
+            .change_failure_rate
+            .value
+            .as_ref()
+            .map(|v| (v.rate * 1000.0).round() / 1000.0),
         metrics.lead_time.value.as_ref().map(|v| v.median_seconds),
-        metrics.ci_health.value.as_ref().and_then(|v| v.median_duration_seconds).map(f64::round),
-        metrics.ci_health.value.as_ref().map_or("-", |v| v.duration_precision.as_str()),
+        metrics
+            .ci_health
+            .value
+            .as_ref()
+            .and_then(|v| v.median_duration_seconds)
+            .map(f64::round),
+        metrics
+            .ci_health
+            .value
+            .as_ref()
+            .map_or("-", |v| v.duration_precision.as_str()),
         metrics.rollbacks.value.as_ref().map(|v| v.count),
         metrics.data_quality.events_outside_window,
     );
 }
 
+/// Each size runs in its own process (this binary re-executed with
+/// `HISTORY_BENCH_EVENTS=N`), so every VmHWM is that run's own peak.
 fn main() {
+    if let Some(count) = std::env::var("HISTORY_BENCH_EVENTS")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+    {
+        run(count);
+        return;
+    }
     println!("history accumulator, streaming generated events (constant density ~900/day)");
-    run(200_000);
-    run(1_000_000);
-    // Twice as long again: the peak should barely move (a plateau, not growth).
-    run(2_000_000);
+    let Ok(exe) = std::env::current_exe() else {
+        eprintln!("cannot find the benchmark binary");
+        return;
+    };
+    // 1M is the target; 200k and 2M show the peak does not grow with history length.
+    for count in [200_000u64, 1_000_000, 2_000_000, 4_000_000] {
+        match std::process::Command::new(&exe)
+            .env("HISTORY_BENCH_EVENTS", count.to_string())
+            .output()
+        {
+            Ok(out) => print!("{}", String::from_utf8_lossy(&out.stdout)),
+            Err(e) => eprintln!("cannot run {count}: {e}"),
+        }
+    }
 }

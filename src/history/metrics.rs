@@ -475,9 +475,9 @@ pub struct Accumulator {
     runs: BTreeMap<i64, RunDay>,
     releases: BTreeMap<i64, (u64, u64)>,
     releases_seen: u64,
-    /// hash(sha) → (commit time, sha).
+    /// hash(sha) → earliest commit time seen for it.
     commits: HashMap<u64, i64>,
-    commits_prune_at: usize,
+    commits_pruned_day: Option<i64>,
     newest_run: Option<(i64, ApiRecord)>,
     newest_release: Option<(i64, ApiRecord)>,
     run_endpoints: BTreeSet<String>,
@@ -524,7 +524,7 @@ impl Accumulator {
             releases: BTreeMap::new(),
             releases_seen: 0,
             commits: HashMap::new(),
-            commits_prune_at: 1024,
+            commits_pruned_day: None,
             newest_run: None,
             newest_release: None,
             run_endpoints: BTreeSet::new(),
@@ -532,6 +532,17 @@ impl Accumulator {
             commit_endpoints: BTreeSet::new(),
             dq: DataQuality::default(),
         })
+    }
+
+    /// How much the accumulator holds right now: (production deployment records,
+    /// commit times, run days, environment days). Bounded by the window, not the history.
+    pub fn held(&self) -> (usize, usize, usize, usize) {
+        (
+            self.production_deployments.len(),
+            self.commits.len(),
+            self.runs.len(),
+            self.environments.values().map(|e| e.days.len()).sum(),
+        )
     }
 
     /// Whether an environment counts as production: a known tier decides, else the pattern.
@@ -603,9 +614,6 @@ impl Accumulator {
                 let slot = self.commits.entry(key).or_insert(commit.time);
                 *slot = (*slot).min(commit.time);
                 note_endpoint(&mut self.commit_endpoints, &commit.source);
-                if self.commits.len() > self.commits_prune_at {
-                    self.prune_commits();
-                }
             }
         }
     }
@@ -685,6 +693,12 @@ impl Accumulator {
             env.days = env.days.split_off(&context);
         }
         self.production_deployments = self.production_deployments.split_off(&(context * DAY, 0));
+        // Commit times are pruned weekly: their table then never holds more than the
+        // commits of the lookback year + window + a week (a fixed bound, no doubling).
+        if self.commits_pruned_day.is_none_or(|d| start - d >= 7) {
+            self.commits_pruned_day = Some(start);
+            self.prune_commits();
+        }
     }
 
     fn prune_commits(&mut self) {
@@ -692,7 +706,6 @@ impl Accumulator {
             let cutoff = commit_start * DAY;
             self.commits.retain(|_, t| *t >= cutoff);
         }
-        self.commits_prune_at = (self.commits.len() * 2).max(1024);
     }
 
     /// Compute every metric. Consumes the accumulator.
