@@ -630,7 +630,7 @@ impl Accumulator {
         if matches!(class, RunClass::Success | RunClass::Failure) {
             let duration = run
                 .duration_seconds
-                .or_else(|| run.finished.map(|f| (f - run.created) as f64));
+                .or_else(|| run.finished.map(|f| f.saturating_sub(run.created) as f64));
             match duration {
                 Some(d) if d < 0.0 => self.dq.negative_run_durations += 1,
                 Some(d) => entry.durations.add(d),
@@ -868,7 +868,7 @@ impl Accumulator {
                     }
                     Outcome::Success => {
                         if let Some((failure, failure_counted)) = open_failure.take() {
-                            let mut seconds = d.finished - failure.finished;
+                            let mut seconds = d.finished.saturating_sub(failure.finished);
                             if seconds < 0 {
                                 dq.negative_restore_times += 1;
                                 seconds = 0;
@@ -1172,7 +1172,7 @@ impl Accumulator {
                         continue;
                     }
                     if let Some(&commit_time) = self.commits.get(&key) {
-                        record(d.finished - commit_time, &mut samples);
+                        record(d.finished.saturating_sub(commit_time), &mut samples);
                     }
                 }
             }
@@ -1192,7 +1192,7 @@ impl Accumulator {
                     if let Some(d) = successes.get(k)
                         && in_window(d.created)
                     {
-                        record(d.finished - commit_time, &mut samples);
+                        record(d.finished.saturating_sub(commit_time), &mut samples);
                     }
                 }
             }

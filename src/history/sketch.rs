@@ -61,7 +61,7 @@ impl Sketch {
         match self {
             Sketch::Exact(values) if values.len() < EXACT_LIMIT => values.push(value),
             Sketch::Exact(_) => {
-                self.to_histogram();
+                self.switch_to_histogram();
                 self.add(value);
             }
             Sketch::Histogram { bins, count } => {
@@ -73,7 +73,7 @@ impl Sketch {
         }
     }
 
-    fn to_histogram(&mut self) {
+    fn switch_to_histogram(&mut self) {
         if let Sketch::Exact(values) = self {
             let mut bins = vec![0u32; BINS].into_boxed_slice();
             for &v in values.iter() {
@@ -94,7 +94,7 @@ impl Sketch {
                 bins: theirs,
                 count,
             } => {
-                self.to_histogram();
+                self.switch_to_histogram();
                 if let Sketch::Histogram { bins, count: mine } = self {
                     for (slot, &n) in bins.iter_mut().zip(theirs.iter()) {
                         *slot = slot.saturating_add(n);
