@@ -823,3 +823,22 @@ fn metrics_serialise_for_reports() {
     let back: Metrics = serde_json::from_value(json).unwrap();
     assert_eq!(back, m);
 }
+
+#[test]
+fn documented_examples_import_cleanly() {
+    let doc_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/history.md");
+    let doc = std::fs::read_to_string(doc_path).unwrap();
+    for (fence, expected_events) in [("```jsonl\n", 5), ("```csv\n", 4)] {
+        let start = doc.find(fence).unwrap() + fence.len();
+        let block = &doc[start..start + doc[start..].find("```").unwrap()];
+        let format = if fence.contains("csv") {
+            mlops_maturity::history::HistoryFormat::Csv
+        } else {
+            mlops_maturity::history::HistoryFormat::JsonLines
+        };
+        let (events, diags) =
+            mlops_maturity::history::import_reader(block.as_bytes(), "doc", Some(format));
+        assert!(diags.is_empty(), "{fence}: {diags:?}");
+        assert_eq!(events.len(), expected_events, "{fence}");
+    }
+}

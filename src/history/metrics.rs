@@ -1457,3 +1457,112 @@ pub fn compute(
     }
     Ok(acc.finish())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn status(state: &str, at: Option<i64>) -> StatusEvent {
+        StatusEvent {
+            state: state.into(),
+            at,
+        }
+    }
+
+    #[test]
+    fn outcome_is_the_last_final_status() {
+        let mut dq = DataQuality::default();
+        // success then inactive (GitHub marks superseded deployments inactive): still success at 200.
+        let s = [
+            status("in_progress", Some(150)),
+            status("success", Some(200)),
+            status("inactive", Some(900)),
+        ];
+        assert_eq!(outcome_of(100, &s, &mut dq), (Outcome::Success, 200));
+        // A failure after a success (post-deploy check failed) decides.
+        let s = [status("success", Some(200)), status("error", Some(300))];
+        assert_eq!(outcome_of(100, &s, &mut dq), (Outcome::Failure, 300));
+        assert_eq!(
+            outcome_of(100, &[status("inactive", Some(200))], &mut dq).0,
+            Outcome::Pending
+        );
+        assert_eq!(outcome_of(100, &[], &mut dq).0, Outcome::Unknown);
+        assert_eq!(dq, DataQuality::default());
+        // Skewed: success dated before creation is clamped to creation and counted.
+        assert_eq!(
+            outcome_of(100, &[status("success", Some(50))], &mut dq),
+            (Outcome::Success, 100)
+        );
+        assert_eq!(
+            outcome_of(100, &[status("canceled", None)], &mut dq),
+            (Outcome::Cancelled, 100)
+        );
+        assert_eq!(
+            (dq.status_before_deployment, dq.status_without_time),
+            (1, 1)
+        );
+    }
+
+    #[test]
+    fn run_classes() {
+        assert_eq!(run_class(Some("success")), RunClass::Success);
+        assert_eq!(run_class(Some("timed_out")), RunClass::Failure);
+        assert_eq!(run_class(Some("FAILED")), RunClass::Failure);
+        assert_eq!(run_class(Some("cancelled")), RunClass::Excluded);
+        assert_eq!(run_class(Some("in_progress")), RunClass::Unknown);
+        assert_eq!(run_class(None), RunClass::Unknown);
+    }
+
+    #[test]
+    fn default_production_pattern() {
+        let acc = Accumulator::new(HistoryConfig::default()).unwrap();
+        for yes in [
+            "production",
+            "Production",
+            "prod",
+            "prod-eu",
+            "app-prod",
+            "k8s/production",
+            "svc_prod",
+        ] {
+            assert!(acc.is_production(yes, None), "{yes}");
+        }
+        for no in [
+            "preprod",
+            "product-catalog",
+            "staging",
+            "live",
+            "dev",
+            "reproduction",
+        ] {
+            assert!(!acc.is_production(no, None), "{no}");
+        }
+        assert!(acc.is_production("anything", Some("Production")));
+        assert!(!acc.is_production("production", Some("staging")));
+        assert!(acc.is_production("production", Some("")));
+    }
+
+    #[test]
+    fn frequency_bands() {
+        // 28 days (4 weeks) ending day 27; deploy on days 0, 13, 20 → weeks back from 27:
+        // [21–27]: 0, [14–20]: 1, [7–13]: 1, [0–6]: 1 → median 1 → high.
+        let days: BTreeSet<i64> = [0, 13, 20].into_iter().collect();
+        assert_eq!(frequency(&days, 0, 27), (1.0, 4, Rating::High));
+        // One deploy-day in 60 days: weekly median 0; 30-day buckets [1, 0] → median 0.5 → low.
+        let days: BTreeSet<i64> = [59].into_iter().collect();
+        assert_eq!(frequency(&days, 0, 59).2, Rating::Low);
+        // One per 30-day bucket → medium.
+        let days: BTreeSet<i64> = [10, 40].into_iter().collect();
+        assert_eq!(frequency(&days, 0, 59).2, Rating::Medium);
+    }
+
+    #[test]
+    fn bands_at_their_edges() {
+        assert_eq!(cfr_band(0.05).rating, Rating::Elite);
+        assert_eq!(cfr_band(0.151).rating, Rating::Low);
+        assert_eq!(lead_band(3599.0).rating, Rating::Elite);
+        assert_eq!(lead_band(7.0 * 86_400.0).rating, Rating::Medium);
+        assert_eq!(restore_band(86_399.0).rating, Rating::High);
+        assert_eq!(restore_band(7.0 * 86_400.0).year, 2023);
+    }
+}
