@@ -842,3 +842,34 @@ fn documented_examples_import_cleanly() {
         assert_eq!(events.len(), expected_events, "{fence}");
     }
 }
+
+#[test]
+fn streaming_file_metrics_equal_collected_ones() {
+    let path = fixtures().join("sample.jsonl");
+    let (streamed, diags) =
+        mlops_maturity::history::metrics_from_file(&path, &HistoryConfig::default()).unwrap();
+    assert!(diags.is_empty());
+    assert_eq!(streamed, fixture_metrics(&path));
+    assert!(
+        mlops_maturity::history::metrics_from_file(
+            fixtures().join("missing.jsonl"),
+            &HistoryConfig::default()
+        )
+        .is_err()
+    );
+}
+
+#[test]
+fn a_file_of_bad_lines_gives_bounded_diagnostics() {
+    let text = "not json\n".repeat(1000);
+    let (events, diags) = mlops_maturity::history::import_reader(
+        text.as_bytes(),
+        "bad.jsonl",
+        Some(mlops_maturity::history::HistoryFormat::JsonLines),
+    );
+    assert!(events.is_empty());
+    // 200 listed (the first names line 1) + one summary of the other 800.
+    assert_eq!(diags.len(), 201);
+    assert_eq!(diags[0].location.as_ref().unwrap().line, 1);
+    assert!(diags[200].message.starts_with("800 more"));
+}

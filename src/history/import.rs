@@ -10,11 +10,16 @@ use std::path::Path;
 use anyhow::Context;
 
 use super::time::parse_rfc3339;
-use super::{CommitEvent, DeploymentEvent, Event, ReleaseEvent, RunEvent, StatusEvent};
+use super::{
+    Accumulator, CommitEvent, DeploymentEvent, Event, HistoryConfig, Metrics, ReleaseEvent,
+    RunEvent, StatusEvent,
+};
 use crate::evidence::{ApiRecord, Diagnostic, Location};
 
 /// Lines longer than this are refused (a history line is a few hundred bytes).
 const MAX_LINE_BYTES: usize = 1 << 20;
+/// Diagnostics listed per file; the rest are summed up in one last diagnostic.
+const MAX_DIAGNOSTICS: usize = 200;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HistoryFormat {
@@ -72,6 +77,7 @@ pub fn read_events(
     let mut header: Option<Vec<String>> = None;
     let mut buf = Vec::new();
     let mut line_no: u32 = 0;
+    let mut suppressed = 0u64;
     loop {
         buf.clear();
         match reader.read_until(b'\n', &mut buf) {
@@ -151,14 +157,51 @@ pub fn read_events(
                 Some(cols) => csv_line(text, cols, record, &mut line_diags),
             },
         };
-        diags.extend(line_diags.into_iter().map(|(code, message)| {
-            Diagnostic::warning(code, message, Some(Location::new(name, line_no)))
-        }));
+        for (code, message) in line_diags {
+            // A file of a million bad lines must not become a million diagnostics.
+            if diags.len() < MAX_DIAGNOSTICS {
+                diags.push(Diagnostic::warning(
+                    code,
+                    message,
+                    Some(Location::new(name, line_no)),
+                ));
+            } else {
+                suppressed += 1;
+            }
+        }
         if let Some(event) = event {
             sink(event);
         }
     }
+    if suppressed > 0 {
+        diags.push(Diagnostic::warning(
+            "history-bad-line",
+            format!("{suppressed} more problem(s) not listed"),
+            Some(Location::file(name)),
+        ));
+    }
     diags
+}
+
+/// Stream a history file straight into metrics (bounded memory, whatever its length).
+/// Fails when the file cannot be opened or the production pattern is invalid.
+pub fn metrics_from_file(
+    path: impl AsRef<Path>,
+    config: &HistoryConfig,
+) -> anyhow::Result<(Metrics, Vec<Diagnostic>)> {
+    let path = path.as_ref();
+    let file =
+        File::open(path).with_context(|| format!("cannot open history file {}", path.display()))?;
+    let name = path.to_string_lossy().replace('\\', "/");
+    let mut acc = Accumulator::new(config.clone())
+        .with_context(|| format!("bad production pattern `{}`", config.production_pattern))?;
+    let diags = read_events(
+        BufReader::new(file),
+        &name,
+        HistoryFormat::from_path(path),
+        |e| acc.push(e),
+    );
+    Ok((acc.finish(), diags))
 }
 
 type LineDiags = Vec<(&'static str, String)>;
@@ -360,7 +403,8 @@ fn build_event(
             };
             let created = required_time("created_at", diags)?;
             let finished = optional_time("finished_at", diags);
-            let statuses = statuses.unwrap_or_else(|| {
+            // A non-empty `statuses` array wins; else the compact `status` + `finished_at`.
+            let statuses = statuses.filter(|s| !s.is_empty()).unwrap_or_else(|| {
                 owned("status")
                     .map(|state| {
                         vec![StatusEvent {

@@ -29,11 +29,11 @@ mod sketch;
 pub mod time;
 
 pub use facts::history_findings;
-pub use import::{HistoryFormat, import_file, import_reader, read_events};
+pub use import::{HistoryFormat, import_file, import_reader, metrics_from_file, read_events};
 pub use metrics::{
-    Accumulator, Band, ChangeFailureRate, CiHealth, DataQuality, DeployFrequency,
-    EnvironmentFrequency, LeadTime, LeadTimeDefinition, Metric, Metrics, ReleaseCadence, Restore,
-    Rollback, Rollbacks, TimeToRestore, Window, compute,
+    Accumulator, Band, CFR_LABEL, ChangeFailureRate, CiHealth, DataQuality, DeployFrequency,
+    EnvironmentFrequency, LeadTime, LeadTimeDefinition, Metric, Metrics, Outcome, Rating,
+    ReleaseCadence, Restore, Rollback, Rollbacks, TTR_LABEL, TimeToRestore, Window, compute,
 };
 
 /// Default production-environment pattern: `prod`/`production` as the first word
