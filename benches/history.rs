@@ -184,6 +184,9 @@ fn run(count: u64) {
         vm_hwm_kib().map_or("?".to_string(), |k| k.to_string())
     );
     println!(
+        "           held at most (sampled): {held_max:?} (production deployments, commit times, run days, environment days)"
+    );
+    println!(
         "           window {} .. {}; deploy-days/week {:?}; CFR {:?}; lead median {:?} s; CI median {:?} s ({}); rollbacks {:?}; events outside window {}",
         metrics.window.start.as_deref().unwrap_or("-"),
         metrics.window.end.as_deref().unwrap_or("-"),
