@@ -172,9 +172,6 @@ fn run(count: u64) {
             );
         }
     }
-    println!(
-        "           held at most (sampled): {held_max:?} (production deployments, commits, run days, env days)"
-    );
     let metrics = acc.finish();
     let elapsed = started.elapsed();
     println!(
