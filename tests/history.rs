@@ -271,21 +271,24 @@ fn main_scenario_every_metric() {
     assert_eq!(m.covered.days, 90);
     assert_eq!(m.production_environments, ["production"]);
 
-    // Deployment frequency. Successful production deploy-days: Mar 2, 9, 16, 24.
-    // 12 whole weeks back from Mar 31: Mar 25–31 → 0, Mar 18–24 → 1, Mar 11–17 → 1,
-    // Mar 4–10 → 1, Feb 25–Mar 3 → 1, seven earlier weeks → 0. Sorted: eight 0s, four 1s;
-    // median of 12 = mean of 6th and 7th = 0. Months (30-day buckets back from Mar 31):
-    // 4, 0, 0 → median 0 → low. Nine production deployments rest on it.
+    // Deployment frequency. The deployment history starts Mar 2 (d1), so deployment metrics
+    // cover Mar 2 … Mar 31 = 30 days (the Jan 1 run does not make deployment weeks).
+    // Successful production deploy-days: Mar 2, 9, 16, 24. 4 whole weeks back from Mar 31:
+    // Mar 25–31 → 0 (d8 failed, d9 unknown), Mar 18–24 → 1, Mar 11–17 → 1, Mar 4–10 → 1.
+    // Sorted 0, 1, 1, 1 → median 1 → high. Nine production deployments rest on it.
     let f = &m.deploy_frequency;
     let v = f.value.as_ref().unwrap();
-    assert!(close(v.deploy_days_per_week, 0.0));
+    assert_eq!(f.window.days, 30);
+    assert_eq!(f.window.start.as_deref(), Some("2026-03-02T00:00:00Z"));
+    assert!(close(v.deploy_days_per_week, 1.0));
     assert_eq!(
         (v.weeks, v.deploy_days, v.successful_deployments),
-        (12, 4, 4)
+        (4, 4, 4)
     );
+    assert_eq!(v.environments, ["production"]);
     assert_eq!(f.events, 9);
     let band = f.band.as_ref().unwrap();
-    assert_eq!((band.rating.as_str(), band.year), ("low", 2021));
+    assert_eq!((band.rating.as_str(), band.year), ("high", 2021));
 
     // Change failure rate (proxy): success d1 d3 d4 d7 = 4, failure d2 d5 d6 d8 = 4,
     // d9 unknown. The rollback d3 replaced d2, which already failed: nothing extra.
@@ -412,6 +415,33 @@ fn findings_carry_value_band_and_source() {
     }
     // CI health is not about production.
     assert!(!findings[1].evidence[0].has("production"));
+}
+
+#[test]
+fn weeks_without_deployments_count_once_deployment_history_covers_them() {
+    // The main scenario plus a staging deployment on Jan 1: the deployment history now
+    // covers all 90 days, so the weeks before March count as weeks without deployments.
+    // 12 whole weeks back from Mar 31: Mar 25–31 → 0, Mar 18–24 → 1, Mar 11–17 → 1,
+    // Mar 4–10 → 1, Feb 25–Mar 3 → 1 (Mar 2), seven earlier weeks → 0. Sorted: eight 0s,
+    // four 1s; median of 12 = mean of the 6th and 7th = 0. 30-day buckets back from Mar 31:
+    // 4, 0, 0 → median 0 → low.
+    let mut events = scenario();
+    events.push(dep(
+        "s0",
+        "staging",
+        "W",
+        "2026-01-01T10:00:00Z",
+        Some(("success", "2026-01-01T10:05:00Z")),
+    ));
+    let m = compute(events, &config_now("2026-03-31T23:00:00Z")).unwrap();
+    let v = m.deploy_frequency.value.as_ref().unwrap();
+    assert_eq!(m.deploy_frequency.window.days, 90);
+    assert_eq!(v.weeks, 12);
+    assert!(close(v.deploy_days_per_week, 0.0));
+    assert_eq!(
+        m.deploy_frequency.band.as_ref().unwrap().rating.as_str(),
+        "low"
+    );
 }
 
 #[test]

@@ -467,6 +467,10 @@ pub struct Accumulator {
     production: Regex,
     newest: Option<i64>,
     oldest: Option<i64>,
+    /// Oldest deployment / run read: a metric covers only the span its own data covers
+    /// (a connector that fetched the last 100 deployments must not yield zero-filled weeks).
+    oldest_deployment: Option<i64>,
+    oldest_run: Option<i64>,
     evicted_through_day: Option<i64>,
     seq: u64,
     events_read: u64,
@@ -515,6 +519,8 @@ impl Accumulator {
             production,
             newest: None,
             oldest: None,
+            oldest_deployment: None,
+            oldest_run: None,
             evicted_through_day: None,
             seq: 0,
             events_read: 0,
@@ -579,7 +585,13 @@ impl Accumulator {
             return;
         }
         self.events_read += 1;
-        self.oldest = Some(self.oldest.map_or(t, |o| o.min(t)));
+        let older = |slot: Option<i64>| Some(slot.map_or(t, |o| o.min(t)));
+        self.oldest = older(self.oldest);
+        match &event {
+            Event::Deployment(_) => self.oldest_deployment = older(self.oldest_deployment),
+            Event::Run(_) => self.oldest_run = older(self.oldest_run),
+            _ => {}
+        }
         if self.newest.is_none_or(|n| t > n) {
             self.newest = Some(t);
             self.evict();
@@ -722,19 +734,29 @@ impl Accumulator {
             end: Some(format_rfc3339(end)),
             days: end_day - start_day + 1,
         };
-        let covered_start_day = self.oldest.map_or(end_day, day_of).max(start_day);
-        let covered_days = end_day - covered_start_day + 1;
-        let covered = Window {
-            start: Some(format_rfc3339(covered_start_day * DAY)),
-            end: Some(format_rfc3339(end)),
-            days: covered_days,
+        let coverage = |oldest: Option<i64>, what: &str| {
+            let start = oldest.map_or(end_day, day_of).max(start_day);
+            let days = end_day - start + 1;
+            Coverage {
+                window: Window {
+                    start: Some(format_rfc3339(start * DAY)),
+                    end: Some(format_rfc3339(end)),
+                    days,
+                },
+                start_day: start,
+                days,
+                short: (days < MIN_COVERED_DAYS).then(|| {
+                    format!(
+                        "{what} history covers only {days} day(s) of the window (< {MIN_COVERED_DAYS})"
+                    )
+                }),
+            }
         };
+        let overall = coverage(self.oldest, "the");
+        let deploys = coverage(self.oldest_deployment, "deployment");
+        let runs = coverage(self.oldest_run, "CI run");
+        let covered = overall.window.clone();
         let in_window = |t: i64| day_of(t) >= start_day && t <= end;
-        let short_history = (covered_days < MIN_COVERED_DAYS).then(|| {
-            format!(
-                "history covers only {covered_days} day(s) of the window (< {MIN_COVERED_DAYS})"
-            )
-        });
 
         // ---- production deployments in the window ----
         let prod_in_window: Vec<&ProdDeployment> = self
@@ -758,13 +780,15 @@ impl Accumulator {
             .filter(|(_, e)| e.production)
             .map(|(n, _)| n.clone())
             .collect();
-        let deploy_endpoints: BTreeSet<String> = prod_in_window
+        let mut deploy_endpoints: BTreeSet<String> = BTreeSet::new();
+        for d in &prod_in_window {
+            note_endpoint(&mut deploy_endpoints, &d.source);
+        }
+        let environments_in_window: Vec<String> = prod_in_window
             .iter()
-            .map(|d| d.source.endpoint.clone())
-            .take(MAX_ENDPOINTS * 4)
+            .map(|d| d.environment.clone())
             .collect::<BTreeSet<_>>()
             .into_iter()
-            .take(MAX_ENDPOINTS)
             .collect();
         let newest_deploy_source = prod_in_window.last().map(|d| d.source.clone());
         let deploy_gate: Option<String> = if prod_in_window.is_empty() {
@@ -792,7 +816,7 @@ impl Accumulator {
                 }
             ))
         } else {
-            short_history.clone()
+            deploys.short.clone()
         };
 
         // ---- sequences per production environment: rollbacks and restores ----
@@ -902,13 +926,13 @@ impl Accumulator {
             .collect();
         let deploy_frequency = match &deploy_gate {
             Some(reason) => {
-                Metric::insufficient(covered.clone(), prod_in_window.len() as u64, reason)
+                Metric::insufficient(deploys.window.clone(), prod_in_window.len() as u64, reason)
             }
             None => {
                 let (per_week, weeks, rating) =
-                    frequency(&prod_success_days, covered_start_day, end_day);
+                    frequency(&prod_success_days, deploys.start_day, end_day);
                 Metric::measured(
-                    covered.clone(),
+                    deploys.window.clone(),
                     prod_in_window.len() as u64,
                     DeployFrequency {
                         deploy_days_per_week: per_week,
@@ -916,7 +940,7 @@ impl Accumulator {
                         deploy_days: prod_success_days.len() as u64,
                         successful_deployments: succeeded,
                         deployments: prod_in_window.len() as u64,
-                        environments: production_environments.clone(),
+                        environments: environments_in_window,
                     },
                     Some(Band::new(rating, 2021, "DORA 2021 (DevLake)")),
                 )
@@ -942,10 +966,10 @@ impl Accumulator {
                         "only {all} deployment(s) in the window (< {MIN_PRODUCTION_DEPLOYMENTS})"
                     ))
                 } else {
-                    short_history.clone()
+                    deploys.short.clone()
                 };
                 let (per_week, band) = if insufficient.is_none() {
-                    let (p, _, r) = frequency(&days, covered_start_day, end_day);
+                    let (p, _, r) = frequency(&days, deploys.start_day, end_day);
                     (Some(p), Some(Band::new(r, 2021, "DORA 2021 (DevLake)")))
                 } else {
                     (None, None)
@@ -964,7 +988,7 @@ impl Accumulator {
             .collect();
 
         // ---- lead time ----
-        let (lead_time, non_positive) = self.lead_time(covered.clone(), &in_window);
+        let (lead_time, non_positive) = self.lead_time(deploys.window.clone(), &in_window);
         dq.non_positive_lead_times += non_positive;
         let lead_time = lead_time.with_sources(newest_deploy_source.clone(), &{
             let mut e = deploy_endpoints.clone();
@@ -975,11 +999,11 @@ impl Accumulator {
         // ---- change failure rate (proxy) ----
         let rolled_back_count = rolled_back.len() as u64;
         let change_failure_rate = match &deploy_gate {
-            Some(reason) => Metric::insufficient(covered.clone(), known, reason),
+            Some(reason) => Metric::insufficient(deploys.window.clone(), known, reason),
             None => {
                 let rate = (failed + rolled_back_count) as f64 / known as f64;
                 Metric::measured(
-                    covered.clone(),
+                    deploys.window.clone(),
                     known,
                     ChangeFailureRate {
                         rate,
@@ -999,21 +1023,21 @@ impl Accumulator {
 
         // ---- time to restore (proxy) ----
         let time_to_restore = match (&deploy_gate, median(&restore_seconds)) {
-            (Some(reason), _) => Metric::insufficient(covered.clone(), failures_in_window, reason),
+            (Some(reason), _) => Metric::insufficient(deploys.window.clone(), failures_in_window, reason),
             (None, _) if failures_in_window == 0 => Metric::insufficient(
-                covered.clone(),
+                deploys.window.clone(),
                 0,
                 "no failed production deployments in the window: nothing to restore",
             ),
             (None, None) => Metric::insufficient(
-                covered.clone(),
+                deploys.window.clone(),
                 failures_in_window,
                 format!(
                     "{failures_in_window} failed production deployment(s), none followed by a successful one yet"
                 ),
             ),
             (None, Some(m)) => Metric::measured(
-                covered.clone(),
+                deploys.window.clone(),
                 failures_in_window,
                 TimeToRestore {
                     median_seconds: m,
@@ -1031,10 +1055,10 @@ impl Accumulator {
         // ---- rollbacks ----
         let rollbacks = match &deploy_gate {
             Some(reason) => {
-                Metric::insufficient(covered.clone(), prod_in_window.len() as u64, reason)
+                Metric::insufficient(deploys.window.clone(), prod_in_window.len() as u64, reason)
             }
             None => Metric::measured(
-                covered.clone(),
+                deploys.window.clone(),
                 prod_in_window.len() as u64,
                 Rollbacks {
                     count: rollback_count,
@@ -1048,7 +1072,7 @@ impl Accumulator {
 
         // ---- CI health ----
         let ci_health = self
-            .ci_health(covered.clone(), start_day, end_day, covered_start_day)
+            .ci_health(runs.window.clone(), start_day, end_day, runs.start_day)
             .with_sources(
                 self.newest_run.as_ref().map(|(_, r)| r.clone()),
                 &self.run_endpoints,
@@ -1061,10 +1085,10 @@ impl Accumulator {
             .fold((0u64, 0u64), |acc, (_, &(r, p))| (acc.0 + r, acc.1 + p));
         let release_cadence = if self.releases_seen == 0 {
             Metric::insufficient(covered.clone(), 0, "no releases recorded")
-        } else if let Some(reason) = &short_history {
+        } else if let Some(reason) = &overall.short {
             Metric::insufficient(covered.clone(), releases, reason)
         } else {
-            let months = covered_days as f64 / DAYS_PER_MONTH;
+            let months = overall.days as f64 / DAYS_PER_MONTH;
             Metric::measured(
                 covered.clone(),
                 releases,
@@ -1309,6 +1333,14 @@ impl Accumulator {
             None,
         )
     }
+}
+
+/// The part of the window one kind of data covers.
+struct Coverage {
+    window: Window,
+    start_day: i64,
+    days: i64,
+    short: Option<String>,
 }
 
 /// Median deploy-days per whole week (weeks counted back from `end_day`), and the
