@@ -189,7 +189,7 @@ pub fn history_findings(metrics: &Metrics) -> Vec<PracticeFinding> {
                 let mut e = evidence(
                     m,
                     format!(
-                        "rollback in {}: deployment {} at {} redeployed {} (as deployment {}) replacing [{}]{}; {} rollbacks in {}",
+                        "rollback in {}: deployment {} at {} went back to {} (deployed before as {}), replacing [{}]{}; rollbacks in the window: {}, {}",
                         r.environment,
                         r.deployment,
                         r.at,
