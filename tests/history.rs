@@ -903,3 +903,31 @@ fn a_file_of_bad_lines_gives_bounded_diagnostics() {
     assert_eq!(diags[0].location.as_ref().unwrap().line, 1);
     assert!(diags[200].message.starts_with("800 more"));
 }
+
+#[test]
+fn odd_input_never_panics() {
+    let text = concat!(
+        "{\"type\":\"deployment\",\"environment\":\"production\",\"created_at\":\"0000-01-01T00:00:00Z\",\"status\":\"success\"}\n",
+        "{\"type\":\"deployment\",\"environment\":\"production\",\"created_at\":\"9999-12-31T23:59:59Z\",\"status\":\"failure\",\"finished_at\":\"0001-01-01T00:00:00Z\"}\n",
+        "{\"type\":\"deployment\",\"environment\":\"prod\",\"sha\":\"\",\"created_at\":\"2026-01-01T00:00:00+23:59\",\"statuses\":[{\"state\":null},{\"state\":\"success\",\"created_at\":7}]}\n",
+        "{\"type\":\"run\",\"created_at\":\"2026-01-01T00:00:00Z\",\"duration_seconds\":1e308,\"conclusion\":\"success\"}\n",
+        "{\"type\":\"run\",\"created_at\":\"2026-01-01T00:00:00Z\",\"duration_seconds\":-5,\"conclusion\":\"failure\"}\n",
+        "{\"type\":\"commit\",\"sha\":\"é\u{200b}\",\"created_at\":\"2026-01-01T00:00:00Z\"}\n",
+        "{\"type\":\"release\",\"tag\":\"\",\"created_at\":\"2026-01-01\"}\n",
+        "{}\n",
+        "\"just a string\"\n",
+        "{\"type\":\"deployment\",\"environment\":\"production\",\"created_at\":\"2026-02-30T00:00:00Z\"}\n",
+    );
+    let (events, diags) =
+        mlops_maturity::history::import_reader(text.as_bytes(), "odd.jsonl", None);
+    assert!(!diags.is_empty());
+    for window_days in [0, 1, 90, 3650] {
+        let cfg = HistoryConfig {
+            window_days,
+            ..HistoryConfig::default()
+        };
+        let m = compute(events.clone(), &cfg).unwrap();
+        let _ = history_findings(&m);
+        serde_json::to_string(&m).unwrap();
+    }
+}
