@@ -10,6 +10,7 @@ pub mod config;
 pub mod connect;
 pub mod detect;
 pub mod evidence;
+pub mod history;
 pub mod pipeline;
 pub mod report;
 pub mod standard;
