@@ -11,7 +11,7 @@ use mlops_maturity::assess::{self, Table, practices};
 use mlops_maturity::config::{self, Config};
 use mlops_maturity::connect::{self, ConnectOptions};
 use mlops_maturity::detect::{self, RuleSet};
-use mlops_maturity::evidence::{Diagnostic, Severity};
+use mlops_maturity::evidence::{Diagnostic, Severity, Snapshot};
 use mlops_maturity::pipeline::JobGraph;
 use mlops_maturity::report::{self, Lang, ProjectReport, Report};
 use mlops_maturity::standard;
@@ -83,8 +83,8 @@ Configuration: PATH/.mlops-maturity.toml is read when present (see docs/config.m
 
 #[derive(Debug, clap::Args)]
 struct ScanArgs {
-    /// Local checkout to scan.
-    #[arg(default_value = ".")]
+    /// Local checkout to scan, or `github:OWNER/REPO` to scan through the GitHub API.
+    #[arg(default_value = ".", value_name = "PATH|github:OWNER/REPO")]
     path: PathBuf,
     /// Report format.
     #[arg(long, short = 'f', value_enum, default_value_t = ReportFormat::Text)]
@@ -113,9 +113,28 @@ struct ScanArgs {
     /// Files larger than this many bytes are recorded by path and size only.
     #[arg(long, value_name = "BYTES")]
     max_file_size: Option<u64>,
-    /// Leave out paths matching this gitignore-style glob (repeatable).
+    /// Leave out paths matching this gitignore-style glob (repeatable; local scans).
     #[arg(long, value_name = "GLOB")]
     exclude: Vec<String>,
+    /// Deployment and CI-run events to analyse (JSON Lines or CSV, see docs/history.md),
+    /// for teams whose deployments live outside GitHub/GitLab.
+    #[arg(long, value_name = "FILE")]
+    history: Option<PathBuf>,
+    /// Regex an environment name must match to count as production in history metrics.
+    #[arg(long, value_name = "REGEX")]
+    production_pattern: Option<String>,
+    /// Branch, tag or commit to scan (github: targets; default: the default branch).
+    #[arg(long = "ref", value_name = "REF")]
+    git_ref: Option<String>,
+    /// Read the API token from this environment variable instead of GITHUB_TOKEN / GH_TOKEN.
+    #[arg(long, value_name = "VAR")]
+    token_env: Option<String>,
+    /// GitHub Enterprise Server API URL, e.g. https://github.example.com/api/v3.
+    #[arg(long, value_name = "URL")]
+    github_url: Option<String>,
+    /// Do not use or update the on-disk ETag cache of API responses.
+    #[arg(long)]
+    no_cache: bool,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -266,8 +285,60 @@ fn load_config(args: &ScanArgs) -> anyhow::Result<Config> {
     })
 }
 
+/// Scan a `github:OWNER/REPO` target through the API.
+fn scan_github(args: &ScanArgs, target: &str) -> anyhow::Result<Snapshot> {
+    let mut options = connect::github::GithubOptions {
+        token: connect::github::Token::from_env(args.token_env.as_deref()),
+        git_ref: args.git_ref.clone(),
+        ..Default::default()
+    };
+    if let Some(url) = &args.github_url {
+        options.api_url = url.trim_end_matches('/').to_string();
+    }
+    if args.no_cache {
+        options.cache_dir = Some(PathBuf::new());
+    }
+    if options.token.is_none() {
+        match &args.token_env {
+            Some(var) => {
+                return Err(usage(
+                    format!("--token-env {var}: the variable is not set or empty"),
+                    "export the token in that variable, or drop --token-env to use GITHUB_TOKEN",
+                ));
+            }
+            None => eprintln!(
+                "note: no GITHUB_TOKEN / GH_TOKEN: scanning anonymously (60 requests/hour, no private data)"
+            ),
+        }
+    }
+    let (snapshot, stats) = connect::scan_github(target, &options).map_err(|e| {
+        let help = match e {
+            connect::github::GithubError::InvalidTarget(_) => "write the target as github:OWNER/REPO",
+            connect::github::GithubError::Unauthorized { .. } => {
+                "set a valid token in GITHUB_TOKEN or GH_TOKEN (or name the variable with --token-env)"
+            }
+            connect::github::GithubError::RateLimited { .. } => {
+                "use a token, or scan again after the reset time"
+            }
+            _ => "see docs/github.md for the permissions each kind of evidence needs",
+        };
+        usage(e.to_string(), help)
+    })?;
+    eprintln!(
+        "github: {} requests ({} counted against the rate limit, {} answered 304 from the cache)",
+        stats.total,
+        stats.counted_against_limit(),
+        stats.total - stats.counted_against_limit()
+    );
+    Ok(snapshot)
+}
+
 fn scan(args: ScanArgs) -> anyhow::Result<ExitCode> {
-    check_path(&args.path)?;
+    let target = args.path.to_string_lossy().to_string();
+    let remote = target.starts_with("github:");
+    if !remote {
+        check_path(&args.path)?;
+    }
     let config = load_config(&args)?;
     let table = Table::builtin()?;
     let mut options = ConnectOptions::default();
@@ -288,14 +359,48 @@ fn scan(args: ScanArgs) -> anyhow::Result<ExitCode> {
             )
         })?;
     }
-    let snapshot = connect::scan_local(&args.path, &options)
-        .with_context(|| format!("scanning {}", args.path.display()))?;
+    let snapshot = if remote {
+        scan_github(&args, &target)?
+    } else {
+        connect::scan_local(&args.path, &options)
+            .with_context(|| format!("scanning {}", args.path.display()))?
+    };
+    // A remote repository's own configuration comes with its files.
+    let config = match (remote, args.no_config || args.config.is_some()) {
+        (true, false) => match snapshot.files.text(config::FILE_NAME) {
+            Some(text) => Config::parse(text, config::FILE_NAME).map_err(|e| {
+                usage(
+                    format!("configuration: {e}"),
+                    "fix the file (see docs/config.md), or run with --no-config",
+                )
+            })?,
+            None => config,
+        },
+        _ => config,
+    };
+
+    let mut history_config = mlops_maturity::history::HistoryConfig::default();
+    if let Some(pattern) = &args.production_pattern {
+        history_config.production_pattern = pattern.clone();
+    }
+    let history =
+        mlops_maturity::history::analyse(&snapshot, args.history.as_deref(), &history_config)
+            .map_err(|e| {
+                usage(
+                    format!("{e:#}"),
+                    "check --history FILE and --production-pattern",
+                )
+            })?;
 
     let mut rules = RuleSet::builtin().context("loading the built-in rules")?;
-    let rule_dirs = config
-        .detectors
-        .iter()
-        .map(|d| args.path.join(d))
+    // Rule folders named in a remote repository's config are not fetched.
+    let config_dirs: Vec<PathBuf> = if remote {
+        Vec::new()
+    } else {
+        config.detectors.iter().map(|d| args.path.join(d)).collect()
+    };
+    let rule_dirs = config_dirs
+        .into_iter()
         .chain(args.detectors.iter().cloned());
     for dir in rule_dirs {
         rules.load_dir(&dir).map_err(|e| {
@@ -307,6 +412,13 @@ fn scan(args: ScanArgs) -> anyhow::Result<ExitCode> {
     }
 
     let mut diagnostics = snapshot.diagnostics.clone();
+    let history_findings = match &history {
+        Some((metrics, diags)) => {
+            diagnostics.extend(diags.iter().cloned());
+            mlops_maturity::history::history_findings(metrics)
+        }
+        None => Vec::new(),
+    };
     let mut projects = Vec::new();
     let scopes: Vec<(Option<String>, String, mlops_maturity::evidence::Snapshot)> =
         if config.projects.is_empty() {
@@ -340,6 +452,11 @@ fn scan(args: ScanArgs) -> anyhow::Result<ExitCode> {
         }
         let graph = JobGraph::build(&scoped.pipelines);
         let mut detection = detect::detect(&scoped, &graph, &rules);
+        // History is about the repository's delivery as a whole: every project gets it.
+        detection.findings.extend(history_findings.iter().cloned());
+        detection
+            .findings
+            .sort_by(|a, b| a.practice.cmp(&b.practice));
         config.apply_production_environments(&mut detection, &scoped.pipelines);
         config.add_attestations(&mut detection);
         for d in detection.diagnostics.drain(..) {
@@ -359,7 +476,8 @@ fn scan(args: ScanArgs) -> anyhow::Result<ExitCode> {
         config.file.clone(),
         projects,
         diagnostics,
-    );
+    )
+    .with_history(history.map(|(metrics, _)| metrics));
 
     print_diagnostics(&report.diagnostics);
     let lang: Lang = args.lang.into();

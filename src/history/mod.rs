@@ -270,3 +270,103 @@ pub fn from_git(git: &GitMeta) -> (Vec<Event>, Vec<Diagnostic>) {
     }
     (events, diags)
 }
+
+/// The history behind one scan: what the connector collected through an API
+/// (runs, deployments, releases, with commit times from git metadata) plus an
+/// imported `--history` file. `Ok(None)` when there is no history at all (a local
+/// scan without `--history`): then no `history.*` fact is claimed, and the report
+/// says history was not collected rather than inventing rates.
+pub fn analyse(
+    snapshot: &crate::evidence::Snapshot,
+    file: Option<&std::path::Path>,
+    config: &HistoryConfig,
+) -> anyhow::Result<Option<(Metrics, Vec<Diagnostic>)>> {
+    use anyhow::Context;
+    let api = &snapshot.api;
+    let api_collected = api.runs.items().is_some()
+        || api.deployments.items().is_some()
+        || api.releases.items().is_some();
+    if !api_collected && file.is_none() {
+        return Ok(None);
+    }
+    let mut acc = Accumulator::new(config.clone())
+        .with_context(|| format!("bad production pattern `{}`", config.production_pattern))?;
+    let mut diagnostics = Vec::new();
+    if api_collected {
+        let (events, diags) = from_api(api);
+        diagnostics.extend(diags);
+        events.into_iter().for_each(|e| acc.push(e));
+    }
+    if let Some(git) = &snapshot.git {
+        let (events, diags) = from_git(git);
+        diagnostics.extend(diags);
+        events.into_iter().for_each(|e| acc.push(e));
+    }
+    if let Some(path) = file {
+        let reader = std::io::BufReader::new(
+            std::fs::File::open(path)
+                .with_context(|| format!("cannot open history file {}", path.display()))?,
+        );
+        let name = path.to_string_lossy().replace('\\', "/");
+        let format = HistoryFormat::from_path(path);
+        diagnostics.extend(read_events(reader, &name, format, |e| acc.push(e)));
+    }
+    Ok(Some((acc.finish(), diagnostics)))
+}
+
+/// One line per metric for the text and Markdown reports: the measured value with
+/// its window and band, or why there is none.
+pub fn describe(metrics: &Metrics) -> Vec<(&'static str, String)> {
+    let findings = history_findings(metrics);
+    let measured = |practice: &str| {
+        findings
+            .iter()
+            .find(|f| f.practice == practice)
+            .and_then(|f| f.evidence.first())
+            .map(|e| e.excerpt.clone())
+    };
+    let line = |practice: &'static str, label: &'static str, insufficient: &Option<String>| {
+        let text = measured(practice).unwrap_or_else(|| match insufficient {
+            Some(reason) => format!("not measured: {reason}"),
+            None => "none in the window".to_string(),
+        });
+        (label, text)
+    };
+    vec![
+        line(
+            "history.deploy_frequency",
+            "Deployment frequency",
+            &metrics.deploy_frequency.insufficient,
+        ),
+        line(
+            "history.lead_time",
+            "Lead time for changes",
+            &metrics.lead_time.insufficient,
+        ),
+        line(
+            "history.change_failure_rate",
+            "Change failure rate (proxy)",
+            &metrics.change_failure_rate.insufficient,
+        ),
+        line(
+            "history.time_to_restore",
+            "Time to restore (proxy)",
+            &metrics.time_to_restore.insufficient,
+        ),
+        line(
+            "history.rollbacks",
+            "Rollbacks",
+            &metrics.rollbacks.insufficient,
+        ),
+        line(
+            "history.ci_health",
+            "CI health",
+            &metrics.ci_health.insufficient,
+        ),
+        line(
+            "history.release_cadence",
+            "Release cadence",
+            &metrics.release_cadence.insufficient,
+        ),
+    ]
+}

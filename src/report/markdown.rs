@@ -248,6 +248,14 @@ fn render_into(o: &mut String, r: &Report, lang: Lang) -> std::fmt::Result {
             writeln!(o, "{}", lang.s("No evidence found.", "未发现证据。"))?;
         }
     }
+    if let Some(history) = &r.history {
+        writeln!(o)?;
+        writeln!(o, "### {}", lang.s("Delivery history", "交付历史度量"))?;
+        writeln!(o)?;
+        for (label, text) in crate::history::describe(history) {
+            writeln!(o, "- **{label}**: {}", escape(&text))?;
+        }
+    }
     if !r.diagnostics.is_empty() {
         writeln!(o)?;
         writeln!(

@@ -81,6 +81,10 @@ pub struct Report {
     pub projects: Vec<ProjectReport>,
     /// What the scan wants the user to know (unreadable files, YAML errors …).
     pub diagnostics: Vec<Diagnostic>,
+    /// Delivery metrics from deploy/CI history (API scans, `--history FILE`), each with
+    /// the window it covers. Absent when no history was collected.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub history: Option<crate::history::Metrics>,
 }
 
 /// The assessment of one project.
@@ -212,7 +216,14 @@ impl Report {
             overall,
             projects,
             diagnostics,
+            history: None,
         }
+    }
+
+    /// Attach the delivery metrics the `history.*` facts came from.
+    pub fn with_history(mut self, history: Option<crate::history::Metrics>) -> Self {
+        self.history = history;
+        self
     }
 }
 

@@ -197,6 +197,13 @@ fn render_into(o: &mut String, r: &Report, opt: &TextOptions) -> std::fmt::Resul
             lang.s("attested", "条声明")
         )?;
     }
+    if let Some(history) = &r.history {
+        writeln!(o)?;
+        writeln!(o, "{}", p.bold(lang.s("Delivery history", "交付历史度量")))?;
+        for (label, text) in crate::history::describe(history) {
+            writeln!(o, "  {label}: {}", clean(&text))?;
+        }
+    }
     if !r.diagnostics.is_empty() {
         writeln!(
             o,
