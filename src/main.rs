@@ -47,7 +47,7 @@ enum Command {
 Exit status: 0 success · 1 overall level below --fail-under · 2 usage or I/O error.
 Diagnostics (unreadable files, YAML errors) go to stderr; the report goes to stdout or --output.
 Configuration: PATH/.mlops-maturity.toml is read when present (see docs/config.md).")]
-    Scan(ScanArgs),
+    Scan(Box<ScanArgs>),
     /// Print the evidence snapshot and the job graph (for debugging detectors).
     Evidence {
         /// Local checkout to scan.
@@ -209,7 +209,7 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Command::Scan(args) => scan(args),
+        Command::Scan(args) => scan(*args),
         Command::Evidence {
             path,
             format,
