@@ -305,6 +305,12 @@ pub const PRACTICES: &[Practice] = &[
         "部署环境设有必需审批人或等待时间"
     ),
     p!(
+        "api.release_tags",
+        Api,
+        "semver-like release tags in git metadata or the API (reported apart from release files)",
+        "git 元数据或 API 中的语义化版本标签（与发布文件分开报告）"
+    ),
+    p!(
         "api.registry_versions",
         Api,
         "versioned artifacts in a container, package or model registry",

@@ -41,7 +41,7 @@ pub fn run(snapshot: &Snapshot, graph: &JobGraph, output: RuleOutput) -> Detecti
     gating::deploy_environments(&ctx, &mut findings);
     gating::deploy_approval_gate(&ctx, &mut findings);
     threshold::evaluation_threshold(&ctx, &mut findings);
-    api::release_versioning_from_tags(&ctx, &mut findings);
+    api::release_tags(&ctx, &mut findings);
     api::api_branch_protection(&ctx, &mut findings);
     api::api_environment_protection(&ctx, &mut findings);
     api::api_registry_versions(&ctx, &mut findings);
@@ -104,8 +104,8 @@ pub fn infos() -> Vec<RuleInfo> {
             "evaluation code fails on a metric threshold",
         ),
         info(
-            "release.versioning.git_tags",
-            "release.versioning",
+            "api.release_tags.git_tags",
+            "api.release_tags",
             "semver-like git tags",
         ),
         info(

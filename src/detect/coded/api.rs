@@ -36,10 +36,10 @@ fn semver_tag() -> &'static Regex {
     })
 }
 
-/// `release.versioning` from git tags — "Git tags are `api`/git-metadata
-/// evidence, reported separately" from the files-based release evidence:
-/// semver-like tag names (`v1.2.3`, `1.4`, `model-v2.0.1`).
-pub(crate) fn release_versioning_from_tags(ctx: &Ctx, findings: &mut Findings) {
+/// `api.release_tags` from git tags — "Git tags are `api`/git-metadata evidence,
+/// reported separately" from the files-based `release.versioning`, so they get a
+/// practice id of their own: semver-like tag names (`v1.2.3`, `1.4`, `model-v2.0.1`).
+pub(crate) fn release_tags(ctx: &Ctx, findings: &mut Findings) {
     let Some(git) = &ctx.snapshot.git else {
         return;
     };
@@ -60,9 +60,9 @@ pub(crate) fn release_versioning_from_tags(ctx: &Ctx, findings: &mut Findings) {
         Confidence::Medium
     };
     findings.add(
-        "release.versioning",
+        "api.release_tags",
         api_evidence(
-            "release.versioning.git_tags",
+            "api.release_tags.git_tags",
             ApiRecord {
                 endpoint: "git refs/tags".to_string(),
                 record: Some(latest.join(", ")),

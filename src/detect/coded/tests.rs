@@ -135,7 +135,7 @@ fn api_facts_not_collected_or_not_visible_add_nothing() {
 }
 
 #[test]
-fn semver_tags_are_release_versioning() {
+fn semver_tags_are_release_tags_not_release_versioning() {
     let mut snap = snapshot(&[]);
     let tag = |name: &str, date: &str| GitRef {
         name: name.into(),
@@ -151,7 +151,8 @@ fn semver_tags_are_release_versioning() {
         ..GitMeta::default()
     });
     let d = run_on(&snap);
-    let f = d.practice("release.versioning").expect("tags");
+    assert!(d.practice("release.versioning").is_none());
+    let f = d.practice("api.release_tags").expect("tags");
     assert_eq!(
         f.evidence[0].excerpt,
         "2 semver-like tag(s), latest model-v1.3.0, v1.2.0"
@@ -164,7 +165,7 @@ fn semver_tags_are_release_versioning() {
         tags: vec![tag("latest", "2024-01-01T00:00:00Z")],
         ..GitMeta::default()
     });
-    assert!(run_on(&snap).practice("release.versioning").is_none());
+    assert!(run_on(&snap).practice("api.release_tags").is_none());
 }
 
 #[test]
