@@ -89,18 +89,22 @@ fn cut_comment(line: &str, hash: bool, slash: bool) -> (&str, bool) {
                     if !(b == b'\'' && prev_alnum) {
                         quote = Some(b);
                     }
-                } else if hash && b == b'#' && (i == 0 || bytes[i - 1].is_ascii_whitespace()) {
-                    return (&line[..i], false);
-                } else if slash
-                    && b == b'/'
-                    && bytes.get(i + 1) == Some(&b'/')
-                    && (i == 0 || bytes[i - 1] != b':')
-                {
-                    return (&line[..i], false);
-                } else if slash && b == b'/' && bytes.get(i + 1) == Some(&b'*') {
-                    // Block comment opens; code after its close on the same line is rare: drop it.
-                    let rest = &line[i + 2..];
-                    return (&line[..i], !rest.contains("*/"));
+                } else {
+                    let hash_comment =
+                        hash && b == b'#' && (i == 0 || bytes[i - 1].is_ascii_whitespace());
+                    // `//` after `:` is a URL (`https://`), not a comment.
+                    let slash_comment = slash
+                        && b == b'/'
+                        && bytes.get(i + 1) == Some(&b'/')
+                        && (i == 0 || bytes[i - 1] != b':');
+                    if hash_comment || slash_comment {
+                        return (&line[..i], false);
+                    }
+                    if slash && b == b'/' && bytes.get(i + 1) == Some(&b'*') {
+                        // Block comment opens; code after its close on the same line is rare: drop it.
+                        let rest = &line[i + 2..];
+                        return (&line[..i], !rest.contains("*/"));
+                    }
                 }
             }
         }
