@@ -629,6 +629,21 @@ fn user_rule_folder_adds_a_practice_rule() {
     assert_eq!(f.evidence[0].rule, "ci.tests.house_runner");
 }
 
+#[test]
+fn cloud_build_files_are_pipelines_whose_steps_count() {
+    let cb = "steps:\n- name: 'gcr.io/cloud-builders/git'\n  args: ['clone', '$_REPO']\n- name: '$_IMAGE'\n  entrypoint: 'pytest'\n  args: ['src/tests/model_tests.py']\n# - name: 'gcr.io/cloud-builders/docker'\n#   args: ['build', '.']\n- name: 'gcr.io/cloud-builders/gcloud'\n  args: ['run', 'deploy', 'api']\n";
+    let out = detect(&snapshot(
+        vec![file("build/model-deployment.yaml", cb)],
+        vec![],
+    ));
+    assert!(has(&out, "ci.pipeline"));
+    let tests = finding(&out, "ci.tests").expect("ci.tests");
+    assert!(tests.evidence[0].has(qualifier::IN_PIPELINE));
+    assert!(!has(&out, "build.container"), "commented-out step");
+    // `args: ['run', 'deploy', ...]` after `gcloud` builder: unquoted it reads `gcloud … run deploy`.
+    let _ = finding(&out, "deploy.automated");
+}
+
 /// Detection must stay fast on large repositories: 50 000 files, a third of them
 /// Python with some ML calls. Debug builds are slow; the bound is loose and the
 /// time is printed for the report.
@@ -665,4 +680,61 @@ fn fifty_thousand_files_scan_quickly() {
     println!("detection over 50 000 files took {elapsed:?}");
     assert!(has(&out, "model.training_pipeline"));
     assert!(elapsed.as_secs() < 60, "took {elapsed:?}");
+}
+
+/// Manual check on a real checkout: `MLOPS_SCAN_DIR=/path cargo test --test detect_rules
+/// scan_dir_from_env -- --ignored --nocapture` prints every finding.
+#[test]
+#[ignore]
+fn scan_dir_from_env() {
+    let Some(dir) = std::env::var_os("MLOPS_SCAN_DIR") else {
+        println!("MLOPS_SCAN_DIR not set; nothing to scan");
+        return;
+    };
+    // The connector lands on another branch: walk the folder here.
+    let root = std::path::PathBuf::from(&dir);
+    let mut files = Vec::new();
+    for entry in ignore::WalkBuilder::new(&root)
+        .hidden(false)
+        .build()
+        .flatten()
+    {
+        if !entry.file_type().is_some_and(|t| t.is_file()) {
+            continue;
+        }
+        let rel = entry
+            .path()
+            .strip_prefix(&root)
+            .unwrap()
+            .to_string_lossy()
+            .replace('\\', "/");
+        if rel.starts_with(".git/") {
+            continue;
+        }
+        let text = if mlops_maturity::evidence::content_wanted(&rel) {
+            std::fs::read_to_string(entry.path()).ok()
+        } else {
+            None
+        };
+        files.push(RepoFile {
+            path: rel,
+            size: 0,
+            content: text.map(Arc::from),
+            skipped: None,
+        });
+    }
+    let snap = snapshot(files, vec![]);
+    let start = Instant::now();
+    let out = detect(&snap);
+    println!("{} files, {:?}", snap.files.len(), start.elapsed());
+    for f in &out.findings {
+        println!("{}", f.practice);
+        for e in &f.evidence {
+            let at = match &e.origin {
+                mlops_maturity::detect::Origin::File { location } => location.to_string(),
+                _ => String::new(),
+            };
+            println!("    {at}  [{}] {}", e.rule, e.excerpt);
+        }
+    }
 }

@@ -110,6 +110,64 @@ fn is_shell_like(path: &str) -> bool {
     )
 }
 
+/// CI definitions of systems whose dialect is not parsed into jobs (Cloud Build,
+/// Azure Pipelines, CircleCI, CodeBuild, Bitbucket, Travis, Drone): their lines are
+/// still what a pipeline runs, so `step_run` patterns apply to them (with
+/// `in_pipeline`, without job records or trigger qualifiers). Returns the system.
+pub fn unparsed_ci_system(path: &str, text: &str) -> Option<&'static str> {
+    let lower = path.to_ascii_lowercase();
+    let name = lower.rsplit('/').next().unwrap_or(&lower);
+    if !(name.ends_with(".yml") || name.ends_with(".yaml")) || globally_excluded(path) {
+        return None;
+    }
+    let has_line = |prefix: &str| text.lines().any(|l| l.trim_end() == prefix);
+    if lower.starts_with(".circleci/") {
+        return Some("CircleCI");
+    }
+    if name.starts_with("azure-pipelines")
+        || lower.starts_with(".azure-pipelines/")
+        || lower.starts_with(".azuredevops/")
+        || ((has_line("steps:") || has_line("stages:") || has_line("jobs:"))
+            && (text.contains("- task: ") || text.contains("vmImage:")))
+    {
+        return Some("Azure Pipelines");
+    }
+    if name.starts_with("cloudbuild")
+        || (has_line("steps:")
+            && (text.contains("gcr.io/cloud-builders/") || text.contains("waitFor:")))
+    {
+        return Some("Google Cloud Build");
+    }
+    if name.starts_with("buildspec") || (has_line("phases:") && text.contains("version: 0.2")) {
+        return Some("AWS CodeBuild");
+    }
+    if matches!(
+        lower.as_str(),
+        "bitbucket-pipelines.yml"
+            | ".travis.yml"
+            | ".drone.yml"
+            | ".woodpecker.yml"
+            | "appveyor.yml"
+    ) || lower.starts_with(".buildkite/")
+    {
+        return Some("other CI");
+    }
+    None
+}
+
+/// YAML quoting and list punctuation blanked, so `entrypoint: 'pytest'` reads as a command.
+fn unquote_yaml_line(line: &str) -> String {
+    line.chars()
+        .map(|c| {
+            if matches!(c, '\'' | '"' | '[' | ']' | ',') {
+                ' '
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
 /// Qualifiers every piece of evidence from a job carries.
 fn job_qualifiers(pipeline: &Pipeline, job: &Job) -> BTreeSet<String> {
     let mut q = BTreeSet::new();
@@ -566,6 +624,12 @@ pub fn run(snapshot: &Snapshot, graph: &JobGraph, rules: &RuleSet) -> RuleOutput
             }
         }
 
+        // CI files of dialects we do not parse into jobs.
+        if let (Some(system), Some(step_set)) = (unparsed_ci_system(path, text), &compiled.step_set)
+        {
+            unparsed_ci_file(&mut engine, step_set, path, text, system);
+        }
+
         // Manifest rules.
         let manifest_rules: Vec<usize> = applicable
             .iter()
@@ -678,6 +742,118 @@ fn env_variant_pass(engine: &mut Engine<'_>, candidates: &[(usize, String)]) {
         reported.insert(ri);
         engine.add(ri, ev);
     }
+}
+
+fn unparsed_ci_file(
+    engine: &mut Engine<'_>,
+    step_set: &super::rules::PatternSet,
+    path: &str,
+    text: &str,
+    system: &str,
+) {
+    let in_pipeline: BTreeSet<String> = [qualifier::IN_PIPELINE.to_string()].into();
+    engine
+        .evidence
+        .entry("ci.pipeline".to_string())
+        .or_default()
+        .push(Evidence {
+            rule: "ci.pipeline.unparsed".into(),
+            origin: Origin::File {
+                location: Location::file(path),
+            },
+            excerpt: format!("{system} pipeline {path}"),
+            chain: Vec::new(),
+            qualifiers: BTreeSet::new(),
+            confidence: Confidence::High,
+        });
+    // Cloud Build steps spread a command over `name`/`entrypoint`/`args`: rebuild it.
+    let commands: Vec<(u32, String)> = if system == "Google Cloud Build" {
+        cloud_build_commands(text)
+    } else {
+        Vec::new()
+    };
+    let lines: Vec<(u32, String)> = if commands.is_empty() {
+        code_lines(text, Lang::Hash)
+            .into_iter()
+            .map(|(n, l)| (n, unquote_yaml_line(&l)))
+            .collect()
+    } else {
+        commands
+    };
+    let normalised: String = lines
+        .iter()
+        .map(|(_, l)| l.as_str())
+        .collect::<Vec<_>>()
+        .join("\n");
+    let matched: Vec<(usize, usize)> = step_set
+        .set
+        .matches(&normalised)
+        .iter()
+        .filter_map(|pi| step_set.owners.get(pi).copied())
+        .collect();
+    if matched.is_empty() {
+        return;
+    }
+    let rules = engine.rules;
+    let mut done = HashSet::new();
+    for (line_no, plain) in lines {
+        let code = plain.clone();
+        for &(ri, k) in &matched {
+            let Some(rule) = rules.get(ri) else { continue };
+            // Job filters and derived conditions need parsed jobs.
+            if !rule.job_name.is_empty() || !rule.trigger.is_empty() || rule.is_derived() {
+                continue;
+            }
+            if rule.is_test_like() && line_may_fail(&plain) {
+                continue;
+            }
+            if !done.contains(&(ri, line_no)) && step_line_matches(rule, k, &plain) {
+                done.insert((ri, line_no));
+                let mut ev =
+                    Engine::new_evidence(rule, Location::new(path, line_no), excerpt(&code));
+                ev.qualifiers.extend(in_pipeline.iter().cloned());
+                engine.add(ri, ev);
+            }
+        }
+    }
+}
+
+/// The commands of a Cloud Build config: (step line, `builder args…` or the script).
+fn cloud_build_commands(text: &str) -> Vec<(u32, String)> {
+    let Ok(root) = yaml::parse(text) else {
+        return Vec::new();
+    };
+    let Some(steps) = root.get("steps").and_then(yaml::Node::as_seq) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for step in steps {
+        if let Some(script) = step.get("script").and_then(yaml::Node::as_str) {
+            out.extend(script.lines().map(|l| (step.line, l.to_string())));
+            continue;
+        }
+        let program = match step.get("entrypoint").and_then(yaml::Node::as_str) {
+            Some(entry) => entry.to_string(),
+            None => {
+                let image = step.get("name").and_then(yaml::Node::as_str).unwrap_or("");
+                let last = image.rsplit('/').next().unwrap_or(image);
+                last.split(':').next().unwrap_or(last).to_string()
+            }
+        };
+        let args = step
+            .get("args")
+            .map(yaml::Node::string_list)
+            .unwrap_or_default();
+        // `bash -c "…"`: the script is the last argument.
+        if matches!(program.as_str(), "bash" | "sh") {
+            if let Some(script) = args.last() {
+                out.extend(script.lines().map(|l| (step.line, l.to_string())));
+            }
+            continue;
+        }
+        out.push((step.line, format!("{program} {}", args.join(" "))));
+    }
+    out
 }
 
 /// Dotted field lookup; sequences on the way are searched element by element.
