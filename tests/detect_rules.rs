@@ -644,6 +644,60 @@ fn cloud_build_files_are_pipelines_whose_steps_count() {
     let _ = finding(&out, "deploy.automated");
 }
 
+#[test]
+fn called_workflows_inherit_their_callers_triggers() {
+    let caller_path = ".github/workflows/main.yml";
+    let called_path = ".github/workflows/deploy.yml";
+    let mut caller = job(caller_path, "call-deploy", 5, vec![]);
+    caller.calls = Some(ExternalRef {
+        target: "./.github/workflows/deploy.yml".into(),
+        local: true,
+        resolved: true,
+        path: Some(called_path.into()),
+    });
+    let mut called = workflow(
+        called_path,
+        vec![TriggerKind::Call],
+        vec![
+            job(
+                called_path,
+                "build",
+                5,
+                vec![run_step(called_path, 7, "make build")],
+            ),
+            job(
+                called_path,
+                "deploy",
+                9,
+                vec![run_step(
+                    called_path,
+                    11,
+                    "helm upgrade --install api ./chart",
+                )],
+            ),
+        ],
+    );
+    called.reusable = true;
+    called.jobs[1].needs = Some(vec!["build".into()]);
+    let snap = snapshot(
+        vec![],
+        vec![
+            workflow(caller_path, vec![TriggerKind::Push], vec![caller]),
+            called,
+        ],
+    );
+    let out = detect(&snap);
+    let f = finding(&out, "deploy.automated").expect("deploy.automated");
+    assert!(f.evidence[0].has(qualifier::AUTOMATIC));
+    assert!(f.evidence[0].has(qualifier::ON_CHANGE));
+    assert!(
+        out.jobs
+            .by_job
+            .get(&(1, 1))
+            .is_some_and(|m| m.contains_key("deploy.automated"))
+    );
+}
+
 /// Detection must stay fast on large repositories: 50 000 files, a third of them
 /// Python with some ML calls. Debug builds are slow; the bound is loose and the
 /// time is printed for the report.

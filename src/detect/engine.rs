@@ -438,7 +438,6 @@ impl<'a> Engine<'a> {
 
 /// Run every rule over a snapshot.
 pub fn run(snapshot: &Snapshot, graph: &JobGraph, rules: &RuleSet) -> RuleOutput {
-    let _ = graph; // the job graph is the coded detectors' business; rules look at jobs one by one.
     let rule_list = rules.rules();
     let compiled = rules.compiled();
     let mut engine = Engine {
@@ -480,6 +479,8 @@ pub fn run(snapshot: &Snapshot, graph: &JobGraph, rules: &RuleSet) -> RuleOutput
             }
         }
     }
+
+    inherit_trigger_qualifiers(&mut engine, graph);
 
     // 2. One pass over the files.
     let mut glob_hits = Vec::new();
@@ -1137,6 +1138,58 @@ fn pipeline_facts(engine: &mut Engine<'_>, compiled: &super::rules::Compiled) {
                     let ev = Engine::new_evidence(rule, location, text);
                     engine.add_job_evidence(ri, p, j, ev);
                 }
+            }
+        }
+    }
+}
+
+/// A reusable workflow or child pipeline runs when its caller runs: its jobs take
+/// the caller's trigger qualifiers (`on_change`, `scheduled`, `automatic`).
+fn inherit_trigger_qualifiers(engine: &mut Engine<'_>, graph: &JobGraph) {
+    const INHERITED: &[&str] = &[
+        qualifier::ON_CHANGE,
+        qualifier::SCHEDULED,
+        qualifier::AUTOMATIC,
+    ];
+    // Two rounds cover a caller that is itself called.
+    for _ in 0..2 {
+        // Per called pipeline: qualifiers of its callers (a call edge reaches only the
+        // called pipeline's entry jobs, but the whole pipeline runs).
+        let mut additions: Vec<(usize, String)> = Vec::new();
+        for (p, pipeline) in engine.pipelines().iter().enumerate() {
+            for job in &pipeline.jobs {
+                let Some(ix) = graph.node(p, &job.id) else {
+                    continue;
+                };
+                for (pred, kind) in graph.predecessors(ix) {
+                    if !matches!(
+                        kind,
+                        crate::pipeline::EdgeKind::Calls | crate::pipeline::EdgeKind::Triggers
+                    ) {
+                        continue;
+                    }
+                    let Some(caller) = graph.graph.node_weight(pred) else {
+                        continue;
+                    };
+                    if caller.pipeline == p {
+                        continue;
+                    }
+                    if let Some(quals) = engine.job_quals.get(&(caller.pipeline, caller.job)) {
+                        for q in quals.iter().filter(|q| INHERITED.contains(&q.as_str())) {
+                            additions.push((p, q.clone()));
+                        }
+                    }
+                }
+            }
+        }
+        for (p, q) in additions {
+            let jobs = engine.pipelines().get(p).map_or(0, |pl| pl.jobs.len());
+            for j in 0..jobs {
+                engine
+                    .job_quals
+                    .entry((p, j))
+                    .or_default()
+                    .insert(q.clone());
             }
         }
     }
