@@ -792,3 +792,69 @@ fn scan_dir_from_env() {
         }
     }
 }
+
+#[test]
+#[ignore]
+fn regex_set_timing() {
+    let rules = RuleSet::builtin().unwrap();
+    let py =
+        "import numpy as np\n\ndef f(x):\n    return np.mean(x)\n\nclass A:\n    pass\n".repeat(20);
+    let c = rules.compiled();
+    for set in &c.content_sets {
+        let start = Instant::now();
+        let mut n = 0;
+        for _ in 0..2000 {
+            n += set.matches(&py).iter().count();
+        }
+        println!(
+            "{} ({} patterns): {:?} for 2000 files, {n}",
+            set.family,
+            set.owners.len(),
+            start.elapsed()
+        );
+    }
+    // Real Python text, when the system has some.
+    let mut real = Vec::new();
+    for dir in [
+        "/usr/lib/python3.12",
+        "/usr/lib/python3.11",
+        "/usr/lib/python3.10",
+        "/usr/lib/python3",
+    ] {
+        if let Ok(entries) = std::fs::read_dir(dir) {
+            for e in entries.flatten() {
+                if let Ok(t) = std::fs::read_to_string(e.path()) {
+                    real.push(t);
+                }
+            }
+            break;
+        }
+    }
+    let bytes: usize = real.iter().map(String::len).sum();
+    for set in &c.content_sets {
+        let start = Instant::now();
+        let mut n = 0;
+        for t in &real {
+            n += set.matches(t).iter().count();
+        }
+        println!(
+            "{} on {} real files ({bytes} bytes): {:?}, {n} hits",
+            set.family,
+            real.len(),
+            start.elapsed()
+        );
+    }
+    let paths: Vec<String> = (0..50_000)
+        .map(|i| format!("pkg{}/mod{}/file{i}.py", i % 50, i % 7))
+        .collect();
+    let start = Instant::now();
+    let mut hits = Vec::new();
+    let mut n = 0;
+    for p in &paths {
+        c.scan_globs.matches_into(p, &mut hits);
+        n += hits.len();
+        c.path_globs.matches_into(p, &mut hits);
+        n += hits.len();
+    }
+    println!("globs: {:?} for 50000 paths, {n}", start.elapsed());
+}

@@ -20,6 +20,8 @@ use lines::{Lang, code_lines, excerpt, notebook_code_lines};
 
 /// Most evidence pieces kept per practice (the strongest first).
 pub const MAX_EVIDENCE_PER_PRACTICE: usize = 20;
+/// Most evidence pieces one rule keeps from one file.
+const MAX_LINES_PER_FILE_AND_RULE: usize = 2;
 /// Most files a single path rule reports (a repository with 10 000 `.dvc` files
 /// needs only a few as evidence).
 const MAX_FILES_PER_PATH_RULE: usize = 5;
@@ -561,7 +563,7 @@ pub fn run(snapshot: &Snapshot, graph: &JobGraph, rules: &RuleSet) -> RuleOutput
             if !set.rules.iter().any(|r| applicable.contains(r)) {
                 continue;
             }
-            for pi in set.set.matches(scan_text).iter() {
+            for pi in set.matches(scan_text).iter() {
                 if let Some(&(ri, k)) = set.owners.get(pi)
                     && applicable.contains(&ri)
                 {
@@ -599,7 +601,6 @@ pub fn run(snapshot: &Snapshot, graph: &JobGraph, rules: &RuleSet) -> RuleOutput
         if !uses.is_empty() && is_shell_like(path) && !is_notebook {
             if let Some(step_set) = &compiled.step_set {
                 let matched: Vec<(usize, usize)> = step_set
-                    .set
                     .matches(text)
                     .iter()
                     .filter_map(|pi| step_set.owners.get(pi).copied())
@@ -787,7 +788,6 @@ fn unparsed_ci_file(
         .collect::<Vec<_>>()
         .join("\n");
     let matched: Vec<(usize, usize)> = step_set
-        .set
         .matches(&normalised)
         .iter()
         .filter_map(|pi| step_set.owners.get(pi).copied())
@@ -798,6 +798,20 @@ fn unparsed_ci_file(
     let rules = engine.rules;
     let mut done = HashSet::new();
     for (line_no, plain) in lines {
+        // A step's title is not its command (`displayName: helm upgrade`).
+        let key = plain
+            .trim_start()
+            .trim_start_matches("- ")
+            .split(':')
+            .next()
+            .unwrap_or("")
+            .trim();
+        if matches!(
+            key,
+            "displayName" | "name" | "description" | "title" | "id" | "stage" | "job" | "label"
+        ) {
+            continue;
+        }
         let code = plain.clone();
         for &(ri, k) in &matched {
             let Some(rule) = rules.get(ri) else { continue };
@@ -1040,7 +1054,6 @@ fn pipeline_facts(engine: &mut Engine<'_>, compiled: &super::rules::Compiled) {
                 // The step's own shell text.
                 if let (Some(run), Some(step_set)) = (&step.run, &compiled.step_set) {
                     let matched: Vec<(usize, usize)> = step_set
-                        .set
                         .matches(run)
                         .iter()
                         .filter_map(|pi| step_set.owners.get(pi).copied())
@@ -1336,6 +1349,15 @@ fn finish(engine: Engine<'_>) -> RuleOutput {
                 location_of(ev).cloned(),
                 ev.qualifiers.clone(),
             ))
+        });
+        // Variety over repetition: at most a few lines of one file per rule (five
+        // imports of one module say no more than one).
+        let mut per_file: HashMap<(String, String), usize> = HashMap::new();
+        merged.retain(|ev| {
+            let path = location_of(ev).map(|l| l.path.clone()).unwrap_or_default();
+            let n = per_file.entry((ev.rule.clone(), path)).or_insert(0);
+            *n += 1;
+            *n <= MAX_LINES_PER_FILE_AND_RULE
         });
         merged.truncate(MAX_EVIDENCE_PER_PRACTICE);
         if !merged.is_empty() {

@@ -2,14 +2,14 @@
 //!
 //! A rule file is TOML with `[[rule]]` tables (format in `docs/detectors.md`). Rules
 //! are validated and compiled once: every glob of every rule goes into shared
-//! [`GlobSet`]s, every content regex into one [`RegexSet`] per rule family, so that
+//! [`GlobSet`]s, every content regex into one `RegexSet` per rule family, so that
 //! the engine reads each file once whatever the number of rules.
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 
 use globset::{Glob, GlobBuilder, GlobSet, GlobSetBuilder};
-use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
+use regex::{Regex, RegexBuilder};
 use serde::Deserialize;
 
 use super::{Confidence, qualifier};
@@ -339,11 +339,20 @@ pub struct Compiled {
 #[derive(Debug, Clone)]
 pub struct PatternSet {
     pub family: String,
-    pub set: RegexSet,
+    /// ASCII-mode byte regexes: a fast pre-filter (the lazy DFA stays small without
+    /// Unicode classes); the rule's own Unicode regex confirms each line.
+    pub set: regex::bytes::RegexSet,
     /// For each pattern of the set: (rule index, index into that rule's list).
     pub owners: Vec<(usize, usize)>,
     /// Rules that own at least one pattern of this set.
     pub rules: HashSet<usize>,
+}
+
+impl PatternSet {
+    /// Indexes of the patterns that match somewhere in the text.
+    pub fn matches(&self, text: &str) -> regex::bytes::SetMatches {
+        self.set.matches(text.as_bytes())
+    }
 }
 
 /// A loaded, compiled set of rules.
@@ -579,11 +588,13 @@ fn pattern_set(
     family: &str,
     patterns: Vec<(usize, usize, String)>,
 ) -> Result<PatternSet, RuleError> {
-    let set = RegexSetBuilder::new(patterns.iter().map(|(_, _, p)| format!("(?m:{p})")))
-        .size_limit(1 << 26)
-        .dfa_size_limit(1 << 24)
-        .build()
-        .map_err(|e| invalid(family, "", format!("cannot build regex set: {e}")))?;
+    let set =
+        regex::bytes::RegexSetBuilder::new(patterns.iter().map(|(_, _, p)| format!("(?m:{p})")))
+            .unicode(false)
+            .size_limit(1 << 26)
+            .dfa_size_limit(1 << 24)
+            .build()
+            .map_err(|e| invalid(family, "", format!("cannot build regex set: {e}")))?;
     Ok(PatternSet {
         family: family.to_string(),
         set,
