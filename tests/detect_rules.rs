@@ -444,8 +444,20 @@ fn deploy_job_records_practices_and_production_qualifier() {
     );
     let out = detect(&snap);
     let f = finding(&out, "deploy.automated").expect("deploy.automated");
-    assert_eq!(f.evidence.len(), 1, "dry runs are not deployments");
-    let ev = &f.evidence[0];
+    assert!(
+        f.evidence.iter().all(|e| !e.excerpt.contains("dry-run")),
+        "dry runs are not deployments"
+    );
+    assert!(
+        f.evidence
+            .iter()
+            .any(|e| e.rule == "deploy.automated.environment_job")
+    );
+    let ev = f
+        .evidence
+        .iter()
+        .find(|e| e.rule == "deploy.automated.cli")
+        .expect("kubectl apply");
     assert!(ev.has(qualifier::PRODUCTION));
     assert!(
         !ev.has(qualifier::AUTOMATIC),
@@ -549,6 +561,15 @@ fn env_config_needs_real_differences() {
         vec![],
     );
     assert!(has(&detect(&differ), "env.config"));
+    let splits = snapshot(
+        vec![
+            file("corpus/train.json", "{\"a\": 1}"),
+            file("corpus/dev.json", "{\"a\": 2}"),
+            file("corpus/test.json", "{\"a\": 3}"),
+        ],
+        vec![],
+    );
+    assert!(!has(&detect(&splits), "env.config"), "dataset splits");
     let sweeps = snapshot(
         vec![
             file("conf/model/resnet.yaml", "depth: 50\n"),
@@ -696,6 +717,21 @@ fn called_workflows_inherit_their_callers_triggers() {
             .get(&(1, 1))
             .is_some_and(|m| m.contains_key("deploy.automated"))
     );
+}
+
+#[test]
+fn azure_pipeline_titles_are_not_commands() {
+    let az = "trigger:\n- main\npool:\n  vmImage: ubuntu-latest\nsteps:\n- task: HelmDeploy@0\n  displayName: helm upgrade\n  inputs:\n    command: upgrade\n- script: echo done\n  displayName: Publish coverage report\n";
+    let out = detect(&snapshot(vec![file(".pipelines/cd.yml", az)], vec![]));
+    assert!(has(&out, "ci.pipeline"));
+    let deploy = finding(&out, "deploy.automated").expect("HelmDeploy task");
+    assert!(
+        deploy
+            .evidence
+            .iter()
+            .all(|e| !e.excerpt.contains("displayName"))
+    );
+    assert!(!has(&out, "test.coverage"));
 }
 
 /// Detection must stay fast on large repositories: 50 000 files, a third of them

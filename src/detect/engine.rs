@@ -716,8 +716,16 @@ fn env_variant_pass(engine: &mut Engine<'_>, candidates: &[(usize, String)]) {
                 .push((env, path.as_str()));
         }
     }
+    let all_paths: HashSet<&str> = candidates.iter().map(|(_, p)| p.as_str()).collect();
     let mut reported: HashSet<usize> = HashSet::new();
-    for ((ri, _), members) in groups {
+    for ((ri, key), members) in groups {
+        // `dev`/`test` next to `train` are dataset splits, not environments.
+        let is_split = ["train", "val", "valid", "validation"]
+            .iter()
+            .any(|split| all_paths.contains(key.replacen("{env}", split, 1).as_str()));
+        if is_split {
+            continue;
+        }
         let envs: BTreeSet<&str> = members.iter().map(|(e, _)| *e).collect();
         if envs.len() < 2
             || reported.contains(&ri) && engine.hits_per_rule[ri] >= MAX_FILES_PER_PATH_RULE
