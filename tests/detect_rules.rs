@@ -734,6 +734,40 @@ fn azure_pipeline_titles_are_not_commands() {
     assert!(!has(&out, "test.coverage"));
 }
 
+#[test]
+fn scheduled_caller_of_a_training_workflow_is_retraining() {
+    let caller_path = ".github/workflows/nightly.yml";
+    let called_path = ".github/workflows/train.yml";
+    let mut caller = job(caller_path, "nightly", 5, vec![]);
+    caller.calls = Some(ExternalRef {
+        target: "./.github/workflows/train.yml".into(),
+        local: true,
+        resolved: true,
+        path: Some(called_path.into()),
+    });
+    let mut called = workflow(
+        called_path,
+        vec![TriggerKind::Call],
+        vec![job(
+            called_path,
+            "train",
+            5,
+            vec![run_step(called_path, 7, "dvc repro")],
+        )],
+    );
+    called.reusable = true;
+    let snap = snapshot(
+        vec![],
+        vec![
+            workflow(caller_path, vec![TriggerKind::Schedule], vec![caller]),
+            called,
+        ],
+    );
+    let out = detect(&snap);
+    let f = finding(&out, "feedback.retraining").expect("feedback.retraining");
+    assert!(f.evidence[0].has(qualifier::SCHEDULED));
+}
+
 /// Detection must stay fast on large repositories: 50 000 files, a third of them
 /// Python with some ML calls. Debug builds are slow; the bound is loose and the
 /// time is printed for the report.

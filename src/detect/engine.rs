@@ -326,13 +326,24 @@ impl<'a> Engine<'a> {
                 return false;
             }
         }
-        if !rule.trigger.is_empty()
-            && !pipeline
+        if !rule.trigger.is_empty() {
+            let own = pipeline
                 .triggers
                 .iter()
-                .any(|t| rule.trigger.iter().any(|k| k == trigger_name(&t.kind)))
-        {
-            return false;
+                .any(|t| rule.trigger.iter().any(|k| k == trigger_name(&t.kind)));
+            // A called pipeline runs on its caller's triggers (inherited qualifiers).
+            let quals = self.job_quals.get(&(p, j));
+            let inherited = rule.trigger.iter().any(|k| {
+                let q = match k.as_str() {
+                    "schedule" => qualifier::SCHEDULED,
+                    "push" | "pull_request" | "merge_queue" => qualifier::ON_CHANGE,
+                    _ => return false,
+                };
+                quals.is_some_and(|set| set.contains(q))
+            });
+            if !own && !inherited {
+                return false;
+            }
         }
         true
     }
