@@ -182,13 +182,15 @@ fn installing_or_echoing_a_test_tool_is_not_running_tests() {
                     run_step(WF, 8, "pip install pytest ruff"),
                     run_step(WF, 9, "echo \"run pytest later\""),
                     run_step(WF, 10, "# pytest tests/"),
+                    run_step(WF, 11, "tox -e lint"),
                 ],
             )],
         )],
     );
     let out = detect(&snap);
     assert!(!has(&out, "ci.tests"), "{:?}", finding(&out, "ci.tests"));
-    assert!(!has(&out, "ci.static_checks"));
+    let checks = finding(&out, "ci.static_checks").expect("tox -e lint");
+    assert_eq!(checks.evidence.len(), 1);
 }
 
 #[test]
