@@ -849,10 +849,21 @@ fn scan_dir_from_env() {
             skipped: None,
         });
     }
-    let snap = snapshot(files, vec![]);
+    let fileset = FileSet::new(files.clone());
+    let pipelines = rough_github_workflows(&fileset);
+    println!("{} workflows (rough test-only reading)", pipelines.len());
+    let snap = snapshot(files, pipelines);
     let start = Instant::now();
     let out = detect(&snap);
     println!("{} files, {:?}", snap.files.len(), start.elapsed());
+    for ((p, j), practices) in &out.jobs.by_job {
+        println!(
+            "  job {}#{}: {:?}",
+            snap.pipelines[*p].file,
+            snap.pipelines[*p].jobs[*j].id,
+            practices.keys().collect::<Vec<_>>()
+        );
+    }
     for f in &out.findings {
         println!("{}", f.practice);
         for e in &f.evidence {
@@ -929,4 +940,97 @@ fn regex_set_timing() {
         n += hits.len();
     }
     println!("globs: {:?} for 50000 paths, {n}", start.elapsed());
+}
+
+/// A rough GitHub workflow reader for the manual scan above only (the real dialect
+/// parser lives on another branch): triggers, jobs, steps, environments.
+fn rough_github_workflows(files: &FileSet) -> Vec<Pipeline> {
+    use mlops_maturity::pipeline::yaml;
+    let mut out = Vec::new();
+    for f in files.iter() {
+        let path = f.path.as_str();
+        if !(path.starts_with(".github/workflows/")
+            && (path.ends_with(".yml") || path.ends_with(".yaml")))
+        {
+            continue;
+        }
+        let Some(text) = f.content.as_deref() else {
+            continue;
+        };
+        let Ok(root) = yaml::parse(text) else {
+            continue;
+        };
+        let mut kinds = Vec::new();
+        if let Some(on) = root.get("on") {
+            let names: Vec<String> = match on.as_map() {
+                Some(m) => m
+                    .iter()
+                    .filter_map(|(k, _)| k.as_str().map(String::from))
+                    .collect(),
+                None => on.string_list(),
+            };
+            for n in names {
+                kinds.push(match n.as_str() {
+                    "push" => TriggerKind::Push,
+                    "pull_request" | "pull_request_target" => TriggerKind::PullRequest,
+                    "schedule" => TriggerKind::Schedule,
+                    "workflow_dispatch" => TriggerKind::Manual,
+                    "workflow_call" => TriggerKind::Call,
+                    "workflow_run" => TriggerKind::Upstream,
+                    "repository_dispatch" => TriggerKind::Api,
+                    "release" => TriggerKind::Release,
+                    other => TriggerKind::Other(other.to_string()),
+                });
+            }
+        }
+        let mut jobs = Vec::new();
+        if let Some(m) = root.get("jobs").and_then(|j| j.as_map()) {
+            for (k, v) in m {
+                let id = k.as_str().unwrap_or("").to_string();
+                let mut steps = Vec::new();
+                for st in v.get("steps").and_then(|s| s.as_seq()).unwrap_or(&[]) {
+                    let mut step = match st.get("run").and_then(|r| r.as_str()) {
+                        Some(run) => run_step(path, st.line, run),
+                        None => uses_step(
+                            path,
+                            st.line,
+                            st.get("uses").and_then(|u| u.as_str()).unwrap_or(""),
+                            &[],
+                        ),
+                    };
+                    if let Some(w) = st.get("with").and_then(|w| w.as_map()) {
+                        for (wk, wv) in w {
+                            if let (Some(wk), Some(wv)) = (wk.as_str(), wv.scalar_text()) {
+                                step.with.insert(wk.to_string(), wv);
+                            }
+                        }
+                    }
+                    step.may_fail =
+                        st.get("continue-on-error").and_then(|c| c.as_bool()) == Some(true);
+                    steps.push(step);
+                }
+                let mut j = job(path, &id, k.line, steps);
+                if let Some(env) = v.get("environment") {
+                    let name = env
+                        .as_str()
+                        .map(String::from)
+                        .or_else(|| env.get("name").and_then(|n| n.scalar_text()));
+                    if let Some(name) = name {
+                        j.environment = Some(EnvironmentRef {
+                            dynamic: name.contains("${{"),
+                            name,
+                            url: None,
+                            action: None,
+                            tier: None,
+                            location: Location::new(path, env.line),
+                        });
+                    }
+                }
+                j.may_fail = v.get("continue-on-error").and_then(|c| c.as_bool()) == Some(true);
+                jobs.push(j);
+            }
+        }
+        out.push(workflow(path, kinds, jobs));
+    }
+    out
 }
