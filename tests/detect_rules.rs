@@ -770,6 +770,25 @@ fn scheduled_caller_of_a_training_workflow_is_retraining() {
     assert!(f.evidence[0].has(qualifier::SCHEDULED));
 }
 
+#[test]
+fn cookiecutter_templates_are_the_product() {
+    let wf = "on: [push]\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n      - run: pytest tests\n";
+    let out = detect(&snapshot(
+        vec![
+            file("{{cookiecutter.slug}}/.github/workflows/ci.yml", wf),
+            file(
+                "{{cookiecutter.slug}}/.pre-commit-config.yaml",
+                "repos: []\n",
+            ),
+        ],
+        vec![],
+    ));
+    assert!(has(&out, "ci.pipeline"));
+    assert!(has(&out, "ci.static_checks"));
+    let tests = finding(&out, "ci.tests").expect("template workflow runs pytest");
+    assert!(tests.evidence[0].has(qualifier::IN_PIPELINE));
+}
+
 /// Detection must stay fast on large repositories: 50 000 files, a third of them
 /// Python with some ML calls. Debug builds are slow; the bound is loose and the
 /// time is printed for the report.

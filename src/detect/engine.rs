@@ -66,6 +66,14 @@ pub fn globally_excluded(path: &str) -> bool {
         .any(|ext| lower.ends_with(ext))
 }
 
+/// The path inside a cookiecutter/copier project folder (first segment templated
+/// with `{{ … }}`), e.g. `{{cookiecutter.slug}}/.github/workflows/ci.yml` →
+/// `.github/workflows/ci.yml`.
+pub fn template_relative(path: &str) -> Option<&str> {
+    let (first, rest) = path.split_once('/')?;
+    (first.contains("{{") && first.contains("}}") && !rest.is_empty()).then_some(rest)
+}
+
 /// One use of a reached file part: which step reaches it, how, and which lines.
 #[derive(Debug, Clone)]
 struct ReachUse {
@@ -504,7 +512,16 @@ pub fn run(snapshot: &Snapshot, graph: &JobGraph, rules: &RuleSet) -> RuleOutput
             continue;
         }
         // Path rules: existence of a file.
+        // Inside a cookiecutter/copier project folder (`{{cookiecutter.name}}/…`), the
+        // template's files are judged as the generated project's ("a template
+        // repository's product is its templates").
+        let product_path = template_relative(path);
         compiled.path_globs.matches_into(path, &mut glob_hits);
+        if let Some(alt) = product_path {
+            let mut more = Vec::new();
+            compiled.path_globs.matches_into(alt, &mut more);
+            glob_hits.extend(more);
+        }
         let mut seen_rules = BTreeSet::new();
         for &gi in &glob_hits {
             if let Some(&ri) = compiled.path_glob_rule.get(gi) {
@@ -533,6 +550,11 @@ pub fn run(snapshot: &Snapshot, graph: &JobGraph, rules: &RuleSet) -> RuleOutput
             continue;
         }
         compiled.scan_globs.matches_into(path, &mut glob_hits);
+        if let Some(alt) = product_path {
+            let mut more = Vec::new();
+            compiled.scan_globs.matches_into(alt, &mut more);
+            glob_hits.extend(more);
+        }
         let applicable: BTreeSet<usize> = glob_hits
             .iter()
             .filter_map(|&gi| compiled.scan_glob_rule.get(gi).copied())
@@ -638,8 +660,18 @@ pub fn run(snapshot: &Snapshot, graph: &JobGraph, rules: &RuleSet) -> RuleOutput
         }
 
         // CI files of dialects we do not parse into jobs.
-        if let (Some(system), Some(step_set)) = (unparsed_ci_system(path, text), &compiled.step_set)
-        {
+        let ci_system = unparsed_ci_system(path, text).or_else(|| {
+            // A template's own workflows are not parsed (they are not at the root):
+            // read their lines like an unparsed dialect.
+            product_path.and_then(|alt| {
+                if alt.starts_with(".github/workflows/") || alt == ".gitlab-ci.yml" {
+                    Some("template")
+                } else {
+                    unparsed_ci_system(alt, text)
+                }
+            })
+        });
+        if let (Some(system), Some(step_set)) = (ci_system, &compiled.step_set) {
             unparsed_ci_file(&mut engine, step_set, path, text, system);
         }
 
@@ -1406,6 +1438,16 @@ mod tests {
         assert!(globally_excluded("a/node_modules/b.js"));
         assert!(!globally_excluded(".github/workflows/ci.yml"));
         assert!(!globally_excluded("src/docsgen/x.py"));
+    }
+
+    #[test]
+    fn template_folders() {
+        assert_eq!(
+            template_relative("{{cookiecutter.slug}}/.github/workflows/ci.yml"),
+            Some(".github/workflows/ci.yml")
+        );
+        assert_eq!(template_relative("src/{{x}}/a.py"), None);
+        assert_eq!(template_relative("a.py"), None);
     }
 
     #[test]
