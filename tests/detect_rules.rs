@@ -450,11 +450,6 @@ fn deploy_job_records_practices_and_production_qualifier() {
         f.evidence.iter().all(|e| !e.excerpt.contains("dry-run")),
         "dry runs are not deployments"
     );
-    assert!(
-        f.evidence
-            .iter()
-            .any(|e| e.rule == "deploy.automated.environment_job")
-    );
     let ev = f
         .evidence
         .iter()
