@@ -291,6 +291,7 @@ struct Engine<'a> {
     rules: &'a [Rule],
     evidence: BTreeMap<String, Vec<Evidence>>,
     hits_per_rule: Vec<usize>,
+    pipeline_hits_per_rule: Vec<usize>,
     files_per_path_rule: Vec<usize>,
     jobs: JobPractices,
     job_quals: HashMap<(usize, usize), BTreeSet<String>>,
@@ -360,10 +361,20 @@ impl<'a> Engine<'a> {
         let Some(rule) = self.rules.get(ri) else {
             return;
         };
-        if self.hits_per_rule[ri] >= MAX_HITS_PER_RULE {
+        // Pipeline evidence has its own budget so that many plain hits (a large
+        // codebase) never crowd out the few a pipeline reaches.
+        let counter = if ev.has(qualifier::IN_PIPELINE) {
+            &mut self.pipeline_hits_per_rule
+        } else {
+            &mut self.hits_per_rule
+        };
+        let Some(count) = counter.get_mut(ri) else {
+            return;
+        };
+        if *count >= MAX_HITS_PER_RULE {
             return;
         }
-        self.hits_per_rule[ri] += 1;
+        *count += 1;
         self.evidence
             .entry(rule.practice.clone())
             .or_default()
@@ -466,6 +477,7 @@ pub fn run(snapshot: &Snapshot, graph: &JobGraph, rules: &RuleSet) -> RuleOutput
         rules: rule_list,
         evidence: BTreeMap::new(),
         hits_per_rule: vec![0; rule_list.len()],
+        pipeline_hits_per_rule: vec![0; rule_list.len()],
         files_per_path_rule: vec![0; rule_list.len()],
         jobs: JobPractices::default(),
         job_quals: HashMap::new(),
@@ -760,7 +772,7 @@ fn env_variant_pass(engine: &mut Engine<'_>, candidates: &[(usize, String)]) {
         }
     }
     let all_paths: HashSet<&str> = candidates.iter().map(|(_, p)| p.as_str()).collect();
-    let mut reported: HashSet<usize> = HashSet::new();
+    let mut reported: Vec<usize> = Vec::new();
     for ((ri, key), members) in groups {
         // `dev`/`test` next to `train` are dataset splits, not environments.
         let is_split = ["train", "val", "valid", "validation"]
@@ -770,9 +782,7 @@ fn env_variant_pass(engine: &mut Engine<'_>, candidates: &[(usize, String)]) {
             continue;
         }
         let envs: BTreeSet<&str> = members.iter().map(|(e, _)| *e).collect();
-        if envs.len() < 2
-            || reported.contains(&ri) && engine.hits_per_rule[ri] >= MAX_FILES_PER_PATH_RULE
-        {
+        if envs.len() < 2 || reported.len() >= MAX_FILES_PER_PATH_RULE {
             continue;
         }
         let texts: BTreeSet<String> = members
@@ -792,7 +802,7 @@ fn env_variant_pass(engine: &mut Engine<'_>, candidates: &[(usize, String)]) {
             Location::file(members.first().map(|(_, p)| *p).unwrap_or_default()),
             format!("per-environment variants: {}", shown.join(", ")),
         );
-        reported.insert(ri);
+        reported.push(ri);
         engine.add(ri, ev);
     }
 }
