@@ -784,6 +784,37 @@ fn cookiecutter_templates_are_the_product() {
     assert!(tests.evidence[0].has(qualifier::IN_PIPELINE));
 }
 
+#[test]
+fn pipeline_scoped_sdk_calls_need_a_pipeline() {
+    let deploy_py = "import sagemaker\npredictor = model.deploy(initial_instance_count=1)\n";
+    let alone = detect(&snapshot(
+        vec![file("scripts/deploy.py", deploy_py)],
+        vec![],
+    ));
+    assert!(
+        !has(&alone, "deploy.automated"),
+        "a deploy script only a person runs"
+    );
+    let inline = snapshot(
+        vec![],
+        vec![workflow(
+            WF,
+            vec![TriggerKind::Push],
+            vec![job(
+                WF,
+                "release",
+                3,
+                vec![run_step(
+                    WF,
+                    5,
+                    "python -c \"from m import model; model.deploy(initial_instance_count=1)\"",
+                )],
+            )],
+        )],
+    );
+    assert!(has(&detect(&inline), "deploy.automated"));
+}
+
 /// Detection must stay fast on large repositories: 50 000 files, a third of them
 /// Python with some ML calls. Debug builds are slow; the bound is loose and the
 /// time is printed for the report.

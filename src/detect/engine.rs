@@ -1106,6 +1106,13 @@ fn pipeline_facts(engine: &mut Engine<'_>, compiled: &super::rules::Compiled) {
         .filter(|(_, r)| r.has_pipeline_matchers())
         .map(|(i, _)| i)
         .collect();
+    // Pipeline-scoped content rules also read the step's own text (`python -c "…"`).
+    let scoped_content_rules: Vec<usize> = rules
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.scope == Scope::Pipeline && !r.content.is_empty())
+        .map(|(i, _)| i)
+        .collect();
     for (p, pipeline) in pipelines.iter().enumerate() {
         for (j, job) in pipeline.jobs.iter().enumerate() {
             if job.disabled {
@@ -1140,6 +1147,19 @@ fn pipeline_facts(engine: &mut Engine<'_>, compiled: &super::rules::Compiled) {
                                 );
                                 engine.add_job_evidence(ri, p, j, ev);
                             }
+                        }
+                    }
+                }
+                if let Some(run) = &step.run {
+                    for &ri in &scoped_content_rules {
+                        let Some(rule) = rules.get(ri) else { continue };
+                        let hit = code_lines(run, Lang::Hash).into_iter().find(|(_, code)| {
+                            (0..rule.content.len()).any(|k| content_line_matches(rule, k, code))
+                        });
+                        if let Some((_, code)) = hit {
+                            let ev =
+                                Engine::new_evidence(rule, step.location.clone(), excerpt(&code));
+                            engine.add_job_evidence(ri, p, j, ev);
                         }
                     }
                 }
