@@ -267,7 +267,13 @@ fn runnable_segments(line: &str) -> Vec<&str> {
     line.split("&&")
         .flat_map(|s| s.split("||"))
         .flat_map(|s| s.split(';'))
-        .filter(|s| !s.trim().is_empty() && !is_inert_command(s))
+        // Makefile recipe prefixes (`@` silent, `-` ignore errors, `+`) are not part of the command.
+        .map(|s| {
+            s.trim_start()
+                .trim_start_matches(['@', '-', '+'])
+                .trim_start()
+        })
+        .filter(|s| !s.is_empty() && !is_inert_command(s))
         .collect()
 }
 
@@ -1500,8 +1506,9 @@ mod tests {
         assert!(runnable_segments("echo 'pytest'").is_empty());
         assert_eq!(
             runnable_segments("pip install -e . && pytest -q"),
-            [" pytest -q"]
+            ["pytest -q"]
         );
+        assert_eq!(runnable_segments("\t@pytest tests"), ["pytest tests"]);
         assert_eq!(
             runnable_segments("poetry run pytest"),
             ["poetry run pytest"]
