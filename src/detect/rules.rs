@@ -169,6 +169,23 @@ pub const TRIGGER_NAMES: &[&str] = &[
     "release",
 ];
 
+/// A list key may also be written as a single string (`trigger = "schedule"`).
+fn one_or_many<'de, D>(deserializer: D) -> Result<Vec<String>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(String),
+        Many(Vec<String>),
+    }
+    Ok(match OneOrMany::deserialize(deserializer)? {
+        OneOrMany::One(s) => vec![s],
+        OneOrMany::Many(v) => v,
+    })
+}
+
 /// One rule as written in TOML.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -176,25 +193,25 @@ struct RuleToml {
     id: String,
     practice: String,
     description: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "one_or_many")]
     files: Vec<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "one_or_many")]
     exclude_files: Vec<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "one_or_many")]
     content: Vec<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "one_or_many")]
     exclude_lines: Vec<String>,
     #[serde(default)]
     env_variants: bool,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "one_or_many")]
     step_run: Vec<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "one_or_many")]
     step_uses: Vec<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "one_or_many")]
     step_with: Vec<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "one_or_many")]
     job_image: Vec<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "one_or_many")]
     job_name: Vec<String>,
     #[serde(default)]
     job_environment: bool,
@@ -202,19 +219,19 @@ struct RuleToml {
     job_manual: bool,
     #[serde(default)]
     job_cache: bool,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "one_or_many")]
     job_artifact_reports: Vec<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "one_or_many")]
     trigger: Vec<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "one_or_many")]
     job_has: Vec<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "one_or_many")]
     pipeline_has: Vec<String>,
     #[serde(default)]
     manifest: Option<ManifestToml>,
     #[serde(default)]
     scope: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "one_or_many")]
     qualifiers: Vec<String>,
     #[serde(default)]
     confidence: Option<Confidence>,
@@ -842,6 +859,17 @@ mod tests {
         assert_eq!(set.notes().len(), 1);
         assert!(set.notes()[0].contains("replaces"));
         assert!(set.infos().iter().any(|i| i.id == "ci.tests.bazel"));
+    }
+
+    #[test]
+    fn single_strings_are_lists() {
+        let rules = parse_file(
+            "user/x.toml",
+            "[[rule]]\nid='feedback.retraining.nightly'\npractice='feedback.retraining'\ndescription='d'\ntrigger='schedule'\nstep_run='train'\n",
+        )
+        .unwrap();
+        assert_eq!(rules[0].trigger, ["schedule"]);
+        assert_eq!(rules[0].step_run.len(), 1);
     }
 
     #[test]
