@@ -815,6 +815,48 @@ fn pipeline_scoped_sdk_calls_need_a_pipeline() {
     assert!(has(&detect(&inline), "deploy.automated"));
 }
 
+#[test]
+fn deploying_docs_infra_or_training_pipelines_is_not_a_model_deployment() {
+    let steps = vec![
+        run_step(WF, 5, "make deploy-docs"),
+        run_step(WF, 6, "mkdocs gh-deploy --force"),
+        run_step(
+            WF,
+            7,
+            "python src/deploy_training_pipeline.py -f config.yml",
+        ),
+        run_step(WF, 8, "helm install kubeflow ./charts/kubeflow"),
+    ];
+    let snap = snapshot(
+        vec![],
+        vec![workflow(
+            WF,
+            vec![TriggerKind::Push],
+            vec![job(WF, "docs", 3, steps)],
+        )],
+    );
+    let out = detect(&snap);
+    assert!(
+        !has(&out, "deploy.automated"),
+        "{:?}",
+        finding(&out, "deploy.automated")
+    );
+    let positive = snapshot(
+        vec![],
+        vec![workflow(
+            WF,
+            vec![TriggerKind::Push],
+            vec![job(
+                WF,
+                "cd",
+                3,
+                vec![run_step(WF, 5, "make deploy-model ENV=prod")],
+            )],
+        )],
+    );
+    assert!(has(&detect(&positive), "deploy.automated"));
+}
+
 /// Detection must stay fast on large repositories: 50 000 files, a third of them
 /// Python with some ML calls. Debug builds are slow; the bound is loose and the
 /// time is printed for the report.
