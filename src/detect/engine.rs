@@ -528,10 +528,13 @@ pub fn run(snapshot: &Snapshot, graph: &JobGraph, rules: &RuleSet) -> RuleOutput
 
     inherit_trigger_qualifiers(&mut engine, graph);
 
-    // 2. One pass over the files.
+    // 2. One pass over the files. The content scan (the costly part) is pure and
+    // runs on every core first; evidence is then added in path order.
+    let files: Vec<&crate::evidence::RepoFile> = snapshot.files.iter().collect();
+    let plans = plan_files(compiled, rule_list, &files, &reached);
     let mut glob_hits = Vec::new();
     let mut env_candidates: Vec<(usize, String)> = Vec::new();
-    for file in snapshot.files.iter() {
+    for (file, plan) in files.iter().zip(plans) {
         let path = file.path.as_str();
         if globally_excluded(path) {
             continue;
@@ -574,21 +577,13 @@ pub fn run(snapshot: &Snapshot, graph: &JobGraph, rules: &RuleSet) -> RuleOutput
         if lang == Lang::Prose {
             continue;
         }
-        compiled.scan_globs.matches_into(path, &mut glob_hits);
-        if let Some(alt) = product_path {
-            let mut more = Vec::new();
-            compiled.scan_globs.matches_into(alt, &mut more);
-            glob_hits.extend(more);
-        }
-        let applicable: BTreeSet<usize> = glob_hits
-            .iter()
-            .filter_map(|&gi| compiled.scan_glob_rule.get(gi).copied())
-            .filter(|&ri| {
-                rule_list
-                    .get(ri)
-                    .is_some_and(|r| !Engine::rule_excludes(r, path))
-            })
-            .collect();
+        let Some(FilePlan {
+            applicable,
+            content_hits,
+        }) = plan
+        else {
+            continue;
+        };
         for &ri in &applicable {
             if rule_list.get(ri).is_some_and(|r| r.env_variants) {
                 env_candidates.push((ri, path.to_string()));
@@ -603,56 +598,8 @@ pub fn run(snapshot: &Snapshot, graph: &JobGraph, rules: &RuleSet) -> RuleOutput
         if is_notebook && uses.is_empty() {
             continue;
         }
-        let notebook_text;
-        let scan_text: &str = if is_notebook {
-            notebook_text = notebook_code_lines(text)
-                .into_iter()
-                .map(|(_, l)| l)
-                .collect::<Vec<_>>()
-                .join("\n");
-            &notebook_text
-        } else {
-            text
-        };
-
-        // Content rules.
-        let mut wanted: Vec<(usize, usize)> = Vec::new();
-        for set in &compiled.content_sets {
-            if !set.rules.iter().any(|r| applicable.contains(r)) {
-                continue;
-            }
-            for pi in set.matches(scan_text).iter() {
-                if let Some(&(ri, k)) = set.owners.get(pi)
-                    && applicable.contains(&ri)
-                {
-                    wanted.push((ri, k));
-                }
-            }
-        }
-        let mut lines_cache: Option<Vec<(u32, String)>> = None;
-        if !wanted.is_empty() {
-            let lines = lines_cache.get_or_insert_with(|| {
-                if is_notebook {
-                    notebook_code_lines(text)
-                } else {
-                    code_lines(text, lang)
-                }
-            });
-            let mut hits: BTreeSet<(usize, u32)> = BTreeSet::new();
-            let mut found: Vec<(usize, u32, String)> = Vec::new();
-            for (line_no, code) in lines.iter() {
-                for &(ri, k) in &wanted {
-                    let Some(rule) = rule_list.get(ri) else {
-                        continue;
-                    };
-                    if content_line_matches(rule, k, code) && hits.insert((ri, *line_no)) {
-                        found.push((ri, *line_no, code.clone()));
-                    }
-                }
-            }
-            for (ri, line_no, code) in found {
-                engine.content_hit(ri, path, line_no, &code, uses, !is_notebook);
-            }
+        for (ri, line_no, code) in content_hits {
+            engine.content_hit(ri, path, line_no, &code, uses, !is_notebook);
         }
 
         // `step_run` patterns in reached shell-like files (Makefile recipes, scripts, tox).
@@ -1300,6 +1247,143 @@ fn inherit_trigger_qualifiers(engine: &mut Engine<'_>, graph: &JobGraph) {
             }
         }
     }
+}
+
+/// What the parallel pre-pass found in one file.
+struct FilePlan {
+    /// Content, manifest and env-variant rules whose globs take the file.
+    applicable: BTreeSet<usize>,
+    /// Content-rule hits: (rule, line, code line).
+    content_hits: Vec<(usize, u32, String)>,
+}
+
+/// Content, manifest and env-variant rules whose globs match the file (also as a
+/// template product path), minus the rules that exclude it.
+fn applicable_rules(
+    compiled: &super::rules::Compiled,
+    rules: &[Rule],
+    path: &str,
+) -> BTreeSet<usize> {
+    let mut hits = compiled.scan_globs.matches(path);
+    if let Some(alt) = template_relative(path) {
+        hits.extend(compiled.scan_globs.matches(alt));
+    }
+    hits.iter()
+        .filter_map(|&gi| compiled.scan_glob_rule.get(gi).copied())
+        .filter(|&ri| {
+            rules
+                .get(ri)
+                .is_some_and(|r| !Engine::rule_excludes(r, path))
+        })
+        .collect()
+}
+
+/// The content-rule hits of one file: the family pre-filter sets over the whole
+/// text, then the rules' own regexes on the code lines, for the patterns that hit.
+fn scan_content(
+    compiled: &super::rules::Compiled,
+    rules: &[Rule],
+    text: &str,
+    lang: Lang,
+    applicable: &BTreeSet<usize>,
+) -> Vec<(usize, u32, String)> {
+    let is_notebook = lang == Lang::Notebook;
+    let notebook_lines = is_notebook.then(|| notebook_code_lines(text));
+    let notebook_text;
+    let scan_text: &str = match &notebook_lines {
+        Some(lines) => {
+            notebook_text = lines
+                .iter()
+                .map(|(_, l)| l.as_str())
+                .collect::<Vec<_>>()
+                .join("\n");
+            &notebook_text
+        }
+        None => text,
+    };
+    let mut wanted: Vec<(usize, usize)> = Vec::new();
+    for set in &compiled.content_sets {
+        if !set.rules.iter().any(|r| applicable.contains(r)) {
+            continue;
+        }
+        for pi in set.matches(scan_text).iter() {
+            if let Some(&(ri, k)) = set.owners.get(pi)
+                && applicable.contains(&ri)
+            {
+                wanted.push((ri, k));
+            }
+        }
+    }
+    let mut found: Vec<(usize, u32, String)> = Vec::new();
+    if wanted.is_empty() {
+        return found;
+    }
+    let lines = match notebook_lines {
+        Some(lines) => lines,
+        None => code_lines(text, lang),
+    };
+    let mut hits: BTreeSet<(usize, u32)> = BTreeSet::new();
+    for (line_no, code) in &lines {
+        for &(ri, k) in &wanted {
+            let Some(rule) = rules.get(ri) else {
+                continue;
+            };
+            if content_line_matches(rule, k, code) && hits.insert((ri, *line_no)) {
+                found.push((ri, *line_no, code.clone()));
+            }
+        }
+    }
+    found
+}
+
+/// The pre-pass over every file, split across the available cores. `None` for a
+/// file no content-reading rule looks at (excluded, unread, prose, or a notebook
+/// no pipeline runs).
+fn plan_files(
+    compiled: &super::rules::Compiled,
+    rules: &[Rule],
+    files: &[&crate::evidence::RepoFile],
+    reached: &HashMap<String, Vec<ReachUse>>,
+) -> Vec<Option<FilePlan>> {
+    let plan_one = |file: &&crate::evidence::RepoFile| -> Option<FilePlan> {
+        let path = file.path.as_str();
+        if globally_excluded(path) {
+            return None;
+        }
+        let text = file.content.as_deref()?;
+        let lang = Lang::of(path);
+        if lang == Lang::Prose || (lang == Lang::Notebook && !reached.contains_key(path)) {
+            return None;
+        }
+        let applicable = applicable_rules(compiled, rules, path);
+        let content_hits = scan_content(compiled, rules, text, lang, &applicable);
+        Some(FilePlan {
+            applicable,
+            content_hits,
+        })
+    };
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, 8);
+    if threads == 1 || files.len() < 256 {
+        return files.iter().map(plan_one).collect();
+    }
+    let chunk = files.len().div_ceil(threads);
+    let mut out: Vec<Option<FilePlan>> = Vec::with_capacity(files.len());
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = files
+            .chunks(chunk)
+            .map(|part| scope.spawn(move || part.iter().map(plan_one).collect::<Vec<_>>()))
+            .collect();
+        for (handle, part) in handles.into_iter().zip(files.chunks(chunk)) {
+            match handle.join() {
+                Ok(plans) => out.extend(plans),
+                // A panicking worker is a bug; scan its files again on this thread.
+                Err(_) => out.extend(part.iter().map(plan_one)),
+            }
+        }
+    });
+    out
 }
 
 /// A stand-in job to compute pipeline-wide qualifiers.
