@@ -1568,6 +1568,28 @@ mod tests {
     }
 
     #[test]
+    fn unparsed_ci_dialects() {
+        let gha =
+            "on: push\njobs:\n  t:\n    runs-on: ubuntu-latest\n    steps:\n      - run: pytest\n";
+        assert_eq!(unparsed_ci_system(".github/workflows/ci.yml", gha), None);
+        let k8s = "apiVersion: v1\nkind: Pod\nspec:\n  containers: []\n";
+        assert_eq!(unparsed_ci_system("k8s/pod.yaml", k8s), None);
+        let cb = "steps:\n- name: gcr.io/cloud-builders/docker\n  args: [build, .]\n";
+        assert_eq!(
+            unparsed_ci_system("build/ci.yaml", cb),
+            Some("Google Cloud Build")
+        );
+        let az = "trigger:\n- main\npool:\n  vmImage: ubuntu-latest\nsteps:\n- script: pytest\n";
+        assert_eq!(
+            unparsed_ci_system("ci/pipeline.yml", az),
+            Some("Azure Pipelines")
+        );
+        assert_eq!(unparsed_ci_system("docs/cloudbuild.yaml", cb), None);
+        let commands = cloud_build_commands(cb);
+        assert_eq!(commands, [(2, "docker build .".to_string())]);
+    }
+
+    #[test]
     fn template_folders() {
         assert_eq!(
             template_relative("{{cookiecutter.slug}}/.github/workflows/ci.yml"),
