@@ -4,6 +4,7 @@ use crate::evidence::Snapshot;
 
 pub mod git;
 pub mod local;
+pub mod mlflow;
 
 /// Options every connector understands.
 #[derive(Debug, Clone)]
