@@ -103,10 +103,11 @@ pub fn display_without_secrets(raw: &str) -> String {
             let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
             format!("{scheme}://{host}{path}")
         }
-        None => no_query
-            .rsplit_once('@')
-            .map_or(no_query, |(_, h)| h)
-            .to_string(),
+        // scp-like `git@host:path`: the conventional `git` user is not a secret.
+        None => match no_query.rsplit_once('@') {
+            Some(("git", _)) | None => no_query.to_string(),
+            Some((_, host)) => host.to_string(),
+        },
     }
 }
 
@@ -220,6 +221,22 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(!err.contains("pw") && !err.contains("token=t"), "{err}");
+    }
+
+    #[test]
+    fn display_keeps_scp_git_user_only() {
+        assert_eq!(
+            display_without_secrets("git@github.com:a/b.git"),
+            "git@github.com:a/b.git"
+        );
+        assert_eq!(
+            display_without_secrets("tok@github.com:a/b.git"),
+            "github.com:a/b.git"
+        );
+        assert_eq!(
+            display_without_secrets("https://oauth2:glpat-x@gitlab.com/a/b.git"),
+            "https://gitlab.com/a/b.git"
+        );
     }
 
     #[test]
