@@ -29,6 +29,11 @@ impl Drop for MlflowServer {
         let deadline = Instant::now() + Duration::from_secs(5);
         while Instant::now() < deadline {
             if let Ok(Some(_)) = self.child.try_wait() {
+                // Workers that ignored TERM go with the group too.
+                let _ = Command::new("kill")
+                    .args(["-KILL", "--", &pgid])
+                    .stderr(Stdio::null())
+                    .status();
                 return;
             }
             std::thread::sleep(Duration::from_millis(100));

@@ -28,8 +28,9 @@ pub use client::{RequestStats, RetryPolicy};
 pub use credentials::{Credentials, Secret};
 pub use findings::{PRODUCTION_ALIASES, registry_findings};
 
-/// What to read from which registry.
-#[derive(Debug, Clone)]
+/// What to read from which registry. `Debug` shows the tracking URI stripped of
+/// credentials and query, and the credentials redacted.
+#[derive(Clone)]
 pub struct MlflowOptions {
     /// `http(s)://host[:port][/base]`, `azureml://…` or `databricks`. May carry
     /// `user:pass@` (used as basic auth when `credentials` is empty, never shown).
@@ -53,6 +54,34 @@ pub struct MlflowOptions {
     pub retry: RetryPolicy,
     /// Read each version's MLmodel (signature, input example): one request per version.
     pub fetch_schemas: bool,
+}
+
+impl std::fmt::Debug for MlflowOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MlflowOptions")
+            .field(
+                "tracking_uri",
+                &uri::display_without_secrets(&self.tracking_uri),
+            )
+            .field("model_names", &self.model_names)
+            .field("name_pattern", &self.name_pattern)
+            .field(
+                "repo_urls",
+                &self
+                    .repo_urls
+                    .iter()
+                    .map(|u| uri::display_without_secrets(u))
+                    .collect::<Vec<_>>(),
+            )
+            .field("credentials", &self.credentials)
+            .field("timeout", &self.timeout)
+            .field("max_requests", &self.max_requests)
+            .field("page_size", &self.page_size)
+            .field("concurrency", &self.concurrency)
+            .field("retry", &self.retry)
+            .field("fetch_schemas", &self.fetch_schemas)
+            .finish()
+    }
 }
 
 impl MlflowOptions {
@@ -469,7 +498,11 @@ mod tests {
         let mut opts = MlflowOptions::new("https://bob:pw-in-uri@mlflow.example.com");
         opts.credentials = Credentials::Token(Secret::new("tok-secret"));
         let shown = format!("{opts:?}");
-        assert!(!shown.contains("tok-secret"), "{shown}");
+        assert!(
+            !shown.contains("tok-secret") && !shown.contains("pw-in-uri"),
+            "{shown}"
+        );
+        assert!(shown.contains("https://mlflow.example.com"), "{shown}");
         // The raw URI is the user's input; reports use RegistryEvidence::tracking_uri.
         let t = uri::parse(&opts.tracking_uri, None).unwrap();
         assert!(!t.display.contains("pw-in-uri"));
