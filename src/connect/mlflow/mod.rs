@@ -21,12 +21,14 @@ mod client;
 mod collect;
 pub mod credentials;
 mod findings;
+pub mod remotes;
 pub mod uri;
 mod wire;
 
 pub use client::{RequestStats, RetryPolicy};
 pub use credentials::{Credentials, Secret};
-pub use findings::{PRODUCTION_ALIASES, registry_findings};
+pub use findings::{PRODUCTION_ALIASES, production_version, registry_findings};
+pub use remotes::remote_urls;
 
 /// What to read from which registry. `Debug` shows the tracking URI stripped of
 /// credentials and query, and the credentials redacted.
