@@ -194,7 +194,10 @@ pub fn start_or_skip(test: &str) -> Option<MlflowServer> {
     match MlflowServer::start() {
         Ok(server) => Some(server),
         Err(reason) => {
-            eprintln!(
+            // Written to the real stderr, not through eprintln! (which the test harness
+            // captures), so a skip is visible in every test run.
+            let _ = writeln!(
+                std::io::stderr(),
                 "SKIPPED {test}: real MLflow server not available ({reason}). \
                  `.ci/run` installs it with scripts/mlflow-test-server.sh \
                  (venv at $MLOPS_MLFLOW_VENV or ~/.cache/mlops-maturity/mlflow-venv; \
