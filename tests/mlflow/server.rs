@@ -189,21 +189,23 @@ impl MlflowServer {
     }
 }
 
-/// Start the server, or print why the real-server checks are skipped.
+/// Start the server, or print why the real-server checks are skipped. Only a missing
+/// venv skips: an installed MLflow that does not come up is a failure, not a skip.
 pub fn start_or_skip(test: &str) -> Option<MlflowServer> {
+    if let Err(reason) = locate_mlflow() {
+        // Written to the real stderr, not through eprintln! (which the test harness
+        // captures), so a skip is visible in every test run.
+        let _ = writeln!(
+            std::io::stderr(),
+            "SKIPPED {test}: real MLflow server not available ({reason}). \
+             `.ci/run` installs it with scripts/mlflow-test-server.sh \
+             (venv at $MLOPS_MLFLOW_VENV or ~/.cache/mlops-maturity/mlflow-venv; \
+             or set MLOPS_MLFLOW_BIN)."
+        );
+        return None;
+    }
     match MlflowServer::start() {
         Ok(server) => Some(server),
-        Err(reason) => {
-            // Written to the real stderr, not through eprintln! (which the test harness
-            // captures), so a skip is visible in every test run.
-            let _ = writeln!(
-                std::io::stderr(),
-                "SKIPPED {test}: real MLflow server not available ({reason}). \
-                 `.ci/run` installs it with scripts/mlflow-test-server.sh \
-                 (venv at $MLOPS_MLFLOW_VENV or ~/.cache/mlops-maturity/mlflow-venv; \
-                 or set MLOPS_MLFLOW_BIN)."
-            );
-            None
-        }
+        Err(reason) => panic!("{test}: MLflow is installed but its server did not start: {reason}"),
     }
 }
