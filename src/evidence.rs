@@ -507,6 +507,9 @@ pub struct ApiEvidence {
     pub branch_protection: Observed<Vec<BranchProtection>>,
     #[serde(default)]
     pub registry_versions: Observed<Vec<RegistryVersion>>,
+    /// What an MLflow-compatible model registry showed (`scan --mlflow-uri`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registry: Option<crate::connect::mlflow::RegistryEvidence>,
 }
 
 /// Counters about the scan itself.
