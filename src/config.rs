@@ -48,6 +48,18 @@ pub struct Config {
     pub attestations: Vec<Attestation>,
     /// Glob patterns of environment names that are production (e.g. `prod*`).
     pub production_environments: Vec<String>,
+    /// `[mlflow]`: the model registry that belongs to this repository.
+    pub mlflow: Option<MlflowConfig>,
+}
+
+/// `[mlflow]` in the configuration: which MLflow-compatible registry to read and
+/// which of its registered models belong to the repository. Credentials never go
+/// here: they come from `MLFLOW_TRACKING_TOKEN` / `MLFLOW_TRACKING_USERNAME` + `_PASSWORD`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MlflowConfig {
+    pub uri: Option<String>,
+    pub models: Vec<String>,
+    pub model_pattern: Option<String>,
 }
 
 /// One project of a monorepo.
@@ -91,6 +103,19 @@ struct RawConfig {
     attest: Vec<toml::Spanned<RawAttest>>,
     #[serde(default)]
     production_environments: Vec<toml::Spanned<String>>,
+    #[serde(default)]
+    mlflow: Option<toml::Spanned<RawMlflow>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMlflow {
+    #[serde(default)]
+    uri: Option<String>,
+    #[serde(default)]
+    models: Vec<String>,
+    #[serde(default)]
+    model_pattern: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -204,6 +229,28 @@ impl Config {
             config.projects.push(Project {
                 name: inner.name.clone(),
                 path,
+            });
+        }
+        if let Some(m) = &raw.mlflow {
+            let inner = m.get_ref();
+            if let Some(pattern) = &inner.model_pattern {
+                regex::Regex::new(pattern).map_err(|e| {
+                    at(
+                        m.span().start,
+                        format!("mlflow.model_pattern: invalid regex: {e}"),
+                    )
+                })?;
+            }
+            if inner.uri.as_deref().is_some_and(|u| u.contains('@')) {
+                return Err(at(
+                    m.span().start,
+                    "mlflow.uri: do not put credentials in the configuration; use MLFLOW_TRACKING_TOKEN or MLFLOW_TRACKING_USERNAME/_PASSWORD".into(),
+                ));
+            }
+            config.mlflow = Some(MlflowConfig {
+                uri: inner.uri.clone(),
+                models: inner.models.clone(),
+                model_pattern: inner.model_pattern.clone(),
             });
         }
         for a in &raw.attest {

@@ -135,6 +135,11 @@ struct ScanArgs {
     /// Do not use or update the on-disk ETag cache of API responses.
     #[arg(long)]
     no_cache: bool,
+    /// MLflow-compatible model registry to read (tracking URI; also `[mlflow] uri` in the
+    /// config). Credentials come from MLFLOW_TRACKING_TOKEN or
+    /// MLFLOW_TRACKING_USERNAME/_PASSWORD and are never printed.
+    #[arg(long, value_name = "URL")]
+    mlflow_uri: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -333,6 +338,72 @@ fn scan_github(args: &ScanArgs, target: &str) -> anyhow::Result<Snapshot> {
     Ok(snapshot)
 }
 
+/// Read the MLflow-compatible registry named by `--mlflow-uri` or `[mlflow] uri`, put
+/// its evidence into the snapshot and return its findings (none without a URI).
+fn read_model_registry(
+    args: &ScanArgs,
+    config: &Config,
+    target: &str,
+    remote: bool,
+    snapshot: &mut Snapshot,
+) -> anyhow::Result<Vec<detect::PracticeFinding>> {
+    use mlops_maturity::connect::mlflow;
+    let section = config.mlflow.clone().unwrap_or_default();
+    let Some(uri) = args.mlflow_uri.clone().or(section.uri) else {
+        return Ok(Vec::new());
+    };
+    let mut options = mlflow::MlflowOptions::new(uri);
+    options.model_names = section.models;
+    options.name_pattern = section.model_pattern;
+    options.repo_urls = if remote {
+        target
+            .strip_prefix("github:")
+            .map(|r| vec![format!("https://github.com/{r}")])
+            .unwrap_or_default()
+    } else {
+        mlflow::remote_urls(&args.path)
+    };
+    let (evidence, stats) = mlflow::collect_blocking(&options).map_err(|e| {
+        usage(
+            format!("model registry: {e}"),
+            "give an http(s) tracking URI, e.g. --mlflow-uri http://127.0.0.1:5000",
+        )
+    })?;
+    eprintln!(
+        "mlflow: {} requests ({} retries) to {}",
+        stats.requests,
+        stats.retries,
+        mlflow::uri::display_without_secrets(&options.tracking_uri)
+    );
+    let findings = mlflow::registry_findings(&evidence);
+    mlflow::apply_to_snapshot(snapshot, evidence);
+    Ok(findings)
+}
+
+/// Add findings from another source (a registry, history), merging the evidence of
+/// practices the detectors already reported, and keep findings sorted by practice.
+fn merge_findings(detection: &mut detect::Detection, extra: &[detect::PracticeFinding]) {
+    for finding in extra {
+        match detection
+            .findings
+            .iter_mut()
+            .find(|f| f.practice == finding.practice)
+        {
+            Some(existing) => {
+                for e in &finding.evidence {
+                    if !existing.evidence.contains(e) {
+                        existing.evidence.push(e.clone());
+                    }
+                }
+            }
+            None => detection.findings.push(finding.clone()),
+        }
+    }
+    detection
+        .findings
+        .sort_by(|a, b| a.practice.cmp(&b.practice));
+}
+
 fn scan(args: ScanArgs) -> anyhow::Result<ExitCode> {
     let target = args.path.to_string_lossy().to_string();
     let remote = target.starts_with("github:");
@@ -378,6 +449,9 @@ fn scan(args: ScanArgs) -> anyhow::Result<ExitCode> {
         },
         _ => config,
     };
+
+    let mut snapshot = snapshot;
+    let registry_findings = read_model_registry(&args, &config, &target, remote, &mut snapshot)?;
 
     let mut history_config = mlops_maturity::history::HistoryConfig::default();
     if let Some(pattern) = &args.production_pattern {
@@ -452,8 +526,10 @@ fn scan(args: ScanArgs) -> anyhow::Result<ExitCode> {
         }
         let graph = JobGraph::build(&scoped.pipelines);
         let mut detection = detect::detect(&scoped, &graph, &rules);
-        // History is about the repository's delivery as a whole: every project gets it.
+        // History and the model registry are about the repository as a whole: every
+        // project gets them.
         detection.findings.extend(history_findings.iter().cloned());
+        merge_findings(&mut detection, &registry_findings);
         detection
             .findings
             .sort_by(|a, b| a.practice.cmp(&b.practice));

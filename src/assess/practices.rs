@@ -311,6 +311,36 @@ pub const PRACTICES: &[Practice] = &[
         "git 元数据或 API 中的语义化版本标签（与发布文件分开报告）"
     ),
     p!(
+        "api.model_cadence",
+        Api,
+        "model versions registered per month in the model registry (last 6 months)",
+        "模型仓库中每月注册的模型版本数（近 6 个月）"
+    ),
+    p!(
+        "api.model_lineage",
+        Api,
+        "registered model versions trace to a commit and a run with metrics",
+        "已注册模型版本可追溯到提交与带指标的运行"
+    ),
+    p!(
+        "api.model_promotion",
+        Api,
+        "explicit promotion in the model registry (aliases or stages)",
+        "模型仓库中的显式晋级（别名或阶段）"
+    ),
+    p!(
+        "api.model_retirement",
+        Api,
+        "superseded model versions archived or deleted in the registry",
+        "模型仓库中被取代的版本已归档或删除"
+    ),
+    p!(
+        "api.model_schema",
+        Api,
+        "model signature or input example recorded with registered versions",
+        "已注册版本记录了模型签名或输入示例"
+    ),
+    p!(
         "api.registry_versions",
         Api,
         "versioned artifacts in a container, package or model registry",

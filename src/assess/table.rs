@@ -414,7 +414,7 @@ mod tests {
     #[test]
     fn builtin_table_is_complete_and_valid() {
         let t = Table::builtin().unwrap();
-        assert_eq!(t.version, "2026.11.1");
+        assert_eq!(t.version, "2026.11.2");
         assert_eq!(t.sub_items.len(), 32);
         for s in &t.sub_items {
             for level in 2..=5 {

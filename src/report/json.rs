@@ -22,7 +22,7 @@ mod tests {
         let out = render(&r);
         let v: serde_json::Value = serde_json::from_str(&out).unwrap();
         assert_eq!(v["schema"], "mlops-maturity/report/v1");
-        assert_eq!(v["table_version"], "2026.11.1");
+        assert_eq!(v["table_version"], "2026.11.2");
         let subs: usize = v["projects"][0]["sub_domains"]
             .as_array()
             .unwrap()
