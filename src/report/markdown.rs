@@ -327,7 +327,7 @@ mod tests {
         assert!(!e.to_ascii_lowercase().contains("www."), "{e}");
         assert!(e.contains("\\#&#8203;12"));
         assert!(!e.contains('\u{202E}'));
-        assert!(!e.contains("](h"), "{e}");
+        assert!(e.contains("!\\[i\\]"), "{e}");
     }
 
     #[test]
