@@ -307,7 +307,7 @@ pub struct LevelChange {
 }
 
 /// A piece of evidence that appeared or disappeared, with the practice it is evidence
-/// of and the lowest level of the sub-item it supported.
+/// of and the highest level of the sub-item it supported.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct EvidenceChange {
     pub practice: String,
@@ -636,7 +636,7 @@ fn evidence_key(practice: &str, e: &Evidence) -> EvidenceKey {
 }
 
 /// Evidence behind `this` sub-item's levels that `other` does not have, each piece once,
-/// at the lowest level it supported.
+/// at the highest level it supported (the level it matters for), highest levels first.
 fn evidence_only_in(this: &SubItemDoc, other: &SubItemDoc) -> Vec<EvidenceChange> {
     let other_keys: BTreeSet<EvidenceKey> = other
         .met
@@ -648,7 +648,7 @@ fn evidence_only_in(this: &SubItemDoc, other: &SubItemDoc) -> Vec<EvidenceChange
     let mut seen = BTreeSet::new();
     let mut out = Vec::new();
     let mut met: Vec<&MetDoc> = this.met.iter().collect();
-    met.sort_by_key(|m| m.level);
+    met.sort_by_key(|m| std::cmp::Reverse(m.level));
     for m in met {
         for u in m.requirements.iter().flat_map(|r| &r.evidence) {
             for e in &u.shown {
@@ -722,7 +722,7 @@ mod tests {
         assert!(d.table_versions_differ);
         let s = &d.projects[0].sub_items[0];
         assert_eq!(s.lost.len(), 1);
-        assert_eq!(s.lost[0].level, 2);
+        assert_eq!(s.lost[0].level, 2, "the only level it supported");
         assert_eq!(s.missing[0].text.en, "Do more.");
     }
 

@@ -389,13 +389,17 @@ fn text_into(o: &mut String, d: &Diff, lang: Lang) -> std::fmt::Result {
             }
             ProjectStatus::Compared => {}
         }
-        writeln!(
-            o,
-            "{} {} → {}",
-            lang.s("Overall level", "总体等级"),
-            p.overall.base.unwrap_or(1),
-            p.overall.head.unwrap_or(1)
-        )?;
+        let (ob, oh) = (p.overall.base.unwrap_or(1), p.overall.head.unwrap_or(1));
+        if ob == oh {
+            writeln!(
+                o,
+                "{} {ob} ({})",
+                lang.s("Overall level", "总体等级"),
+                lang.s("unchanged", "不变")
+            )?;
+        } else {
+            writeln!(o, "{} {ob} → {oh}", lang.s("Overall level", "总体等级"))?;
+        }
         for g in p.sub_domains.iter().chain(&p.items) {
             writeln!(
                 o,
