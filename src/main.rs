@@ -132,7 +132,12 @@ struct CommentArgs {
     #[arg(long, value_name = "N")]
     pr: Option<u64>,
     /// GitLab project id or path (`$CI_PROJECT_ID`).
-    #[arg(long, value_name = "ID", requires = "mr", conflicts_with = "github_repo")]
+    #[arg(
+        long,
+        value_name = "ID",
+        requires = "mr",
+        conflicts_with = "github_repo"
+    )]
     gitlab_project: Option<String>,
     /// Merge request IID (`$CI_MERGE_REQUEST_IID`).
     #[arg(long, value_name = "IID")]
@@ -626,11 +631,17 @@ fn comment(args: CommentArgs) -> anyhow::Result<ExitCode> {
     };
     match c::post_sticky(&options, &body) {
         Ok(Outcome::Created { id, url }) => {
-            println!("created comment {id}{}", url.map(|u| format!(" {u}")).unwrap_or_default());
+            println!(
+                "created comment {id}{}",
+                url.map(|u| format!(" {u}")).unwrap_or_default()
+            );
             Ok(ExitCode::SUCCESS)
         }
         Ok(Outcome::Updated { id, url }) => {
-            println!("updated comment {id}{}", url.map(|u| format!(" {u}")).unwrap_or_default());
+            println!(
+                "updated comment {id}{}",
+                url.map(|u| format!(" {u}")).unwrap_or_default()
+            );
             Ok(ExitCode::SUCCESS)
         }
         Err(e) if e.is_permission() => {

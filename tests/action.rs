@@ -120,6 +120,7 @@ fn handle(mut stream: TcpStream, state: &Mutex<State>, base: &str) {
             match name.to_ascii_lowercase().as_str() {
                 "content-length" => length = value.parse().unwrap_or(0),
                 "authorization" => authorization = Some(value),
+                "private-token" => authorization = Some(format!("Bearer {value}")),
                 _ => {}
             }
         }
@@ -148,14 +149,36 @@ fn handle(mut stream: TcpStream, state: &Mutex<State>, base: &str) {
             .unwrap()
             .to_string()
     };
+    let gitlab = path.starts_with("/api/v4/");
     let comment_json = |c: &Comment| {
+        if gitlab {
+            return serde_json::json!({
+                "id": c.id, "body": c.body, "system": false, "author": { "username": c.login },
+            });
+        }
         serde_json::json!({
             "id": c.id, "body": c.body, "user": { "login": c.login, "type": "Bot" },
             "html_url": format!("https://github.example/octo/churn/pull/7#issuecomment-{}", c.id),
         })
     };
     let (status, extra, payload) = if !authorised {
-        (401, String::new(), serde_json::json!({"message": "Bad credentials"}))
+        (
+            401,
+            String::new(),
+            serde_json::json!({"message": "Bad credentials"}),
+        )
+    } else if gitlab {
+        gitlab_route(
+            &mut st,
+            &method,
+            path,
+            &json_body(if body.is_empty() {
+                "{\"body\":\"\"}"
+            } else {
+                &body
+            }),
+            comment_json,
+        )
     } else if method == "GET" && path == "/user" {
         // An Actions GITHUB_TOKEN cannot read /user.
         (
@@ -201,10 +224,18 @@ fn handle(mut stream: TcpStream, state: &Mutex<State>, base: &str) {
                 let j = comment_json(c);
                 (200, String::new(), j)
             }
-            None => (404, String::new(), serde_json::json!({"message": "Not Found"})),
+            None => (
+                404,
+                String::new(),
+                serde_json::json!({"message": "Not Found"}),
+            ),
         }
     } else {
-        (404, String::new(), serde_json::json!({"message": "Not Found"}))
+        (
+            404,
+            String::new(),
+            serde_json::json!({"message": "Not Found"}),
+        )
     };
     drop(st);
     let payload = payload.to_string();
@@ -213,6 +244,56 @@ fn handle(mut stream: TcpStream, state: &Mutex<State>, base: &str) {
         "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\n{extra}Connection: close\r\n\r\n{payload}",
         payload.len()
     );
+}
+
+/// GitLab: /user answers (a project access token), notes are listed, created and updated.
+fn gitlab_route(
+    st: &mut State,
+    method: &str,
+    path: &str,
+    body: &str,
+    comment_json: impl Fn(&Comment) -> serde_json::Value,
+) -> (u16, String, serde_json::Value) {
+    let notes = "/api/v4/projects/42/merge_requests/7/notes";
+    if method == "GET" && path == "/api/v4/user" {
+        (
+            200,
+            String::new(),
+            serde_json::json!({"username": "project_42_bot"}),
+        )
+    } else if method == "GET" && path == notes {
+        let all: Vec<_> = st.comments.iter().map(comment_json).collect();
+        (200, String::new(), serde_json::Value::Array(all))
+    } else if method == "POST" && path == notes {
+        st.next_id += 1;
+        let c = Comment {
+            id: st.next_id,
+            login: "project_42_bot".into(),
+            body: body.to_string(),
+        };
+        let j = comment_json(&c);
+        st.comments.push(c);
+        (201, String::new(), j)
+    } else if method == "PUT" && path.starts_with(notes) {
+        let id: u64 = path.rsplit('/').next().unwrap().parse().unwrap_or(0);
+        match st.comments.iter_mut().find(|c| c.id == id) {
+            Some(c) => {
+                c.body = body.to_string();
+                (200, String::new(), comment_json(c))
+            }
+            None => (
+                404,
+                String::new(),
+                serde_json::json!({"message": "404 Not found"}),
+            ),
+        }
+    } else {
+        (
+            404,
+            String::new(),
+            serde_json::json!({"message": "404 Not found"}),
+        )
+    }
 }
 
 // ── The repository and the runner environment ────────────────────────────────────────
@@ -279,7 +360,10 @@ fn repo() -> Repo {
     git(&repo, &["rm", "-rq", "."]);
     copy_dir(&fixtures.join("head"), &repo);
     git(&repo, &["add", "-A"]);
-    git(&repo, &["commit", "-qm", "head: canary rollout, no evaluation gate"]);
+    git(
+        &repo,
+        &["commit", "-qm", "head: canary rollout, no evaluation gate"],
+    );
     let head = git(&repo, &["rev-parse", "HEAD"]);
     Repo { dir, base, head }
 }
@@ -310,7 +394,12 @@ impl Run {
     }
 }
 
-fn run_action(repo: &Repo, api: &FakeGitHub, event: serde_json::Value, env: &[(&str, &str)]) -> Run {
+fn run_action(
+    repo: &Repo,
+    api: &FakeGitHub,
+    event: serde_json::Value,
+    env: &[(&str, &str)],
+) -> Run {
     let runner = tempfile::tempdir_in(repo.dir.path()).unwrap();
     let event_path = runner.path().join("event.json");
     std::fs::write(&event_path, event.to_string()).unwrap();
@@ -409,12 +498,31 @@ fn first_run_creates_then_updates_one_sticky_comment() {
     assert!(created.body.starts_with(MARKER));
     assert!(created.body.contains("MLOps maturity changes"));
     assert!(first.summary.contains("MLOps maturity changes"));
-    assert_eq!(first.output("overall-level").map(|v| v.parse::<u8>().is_ok()), Some(true));
-    assert!(first.output("changed-sub-items").unwrap().parse::<u32>().is_ok());
+    assert_eq!(
+        first
+            .output("overall-level")
+            .map(|v| v.parse::<u8>().is_ok()),
+        Some(true)
+    );
+    assert!(
+        first
+            .output("changed-sub-items")
+            .unwrap()
+            .parse::<u32>()
+            .is_ok()
+    );
     let report = first.output("report-path").unwrap();
-    assert!(std::fs::read_to_string(report).unwrap().contains("mlops-maturity/report/v1"));
+    assert!(
+        std::fs::read_to_string(report)
+            .unwrap()
+            .contains("mlops-maturity/report/v1")
+    );
     let diff = first.output("diff-path").unwrap();
-    assert!(std::fs::read_to_string(diff).unwrap().contains("MLOps maturity changes"));
+    assert!(
+        std::fs::read_to_string(diff)
+            .unwrap()
+            .contains("MLOps maturity changes")
+    );
     // The base worktree is cleaned up.
     assert!(!git(&repo.path(), &["worktree", "list"]).contains("mlops-maturity."));
 
@@ -433,10 +541,17 @@ fn first_run_creates_then_updates_one_sticky_comment() {
         .iter()
         .filter(|r| r.method == "GET" && r.path.ends_with("/issues/7/comments"))
         .count();
-    assert!(listed_pages >= 3, "pagination followed: {listed_pages} list requests");
+    assert!(
+        listed_pages >= 3,
+        "pagination followed: {listed_pages} list requests"
+    );
     let comments = api.comments();
     assert_eq!(comments.len(), 3, "no second sticky comment");
-    assert_eq!(comments[0].body, format!("{MARKER} fake"), "others' comments untouched");
+    assert_eq!(
+        comments[0].body,
+        format!("{MARKER} fake"),
+        "others' comments untouched"
+    );
 
     // Nothing changed (base = head): the comment says so.
     let same = run_action(&repo, &api, pr_event(&repo.head, false), &[]);
@@ -446,7 +561,11 @@ fn first_run_creates_then_updates_one_sticky_comment() {
         .into_iter()
         .find(|c| c.id == created.id)
         .unwrap();
-    assert!(updated.body.contains("No maturity change."), "{}", updated.body);
+    assert!(
+        updated.body.contains("No maturity change."),
+        "{}",
+        updated.body
+    );
     assert_eq!(same.output("changed-sub-items"), Some("0"));
     assert_eq!(api.writes().len(), 3);
 }
@@ -497,8 +616,15 @@ fn push_writes_the_full_report_and_fail_under_fails() {
         serde_json::json!({"ref": "refs/heads/main"}),
         &[("GITHUB_EVENT_NAME", "push"), ("INPUT_FAIL_UNDER", "5")],
     );
-    assert!(run.summary.contains("MLOps maturity report"), "{}", run.summary);
-    assert!(api.requests().is_empty(), "no comment outside pull requests");
+    assert!(
+        run.summary.contains("MLOps maturity report"),
+        "{}",
+        run.summary
+    );
+    assert!(
+        api.requests().is_empty(),
+        "no comment outside pull requests"
+    );
     let overall: u8 = run.output("overall-level").unwrap().parse().unwrap();
     assert!(overall < 5);
     assert_eq!(run.code, 1, "overall {overall} is below fail-under 5");
@@ -526,4 +652,88 @@ fn hostile_inputs_are_refused_not_run() {
     );
     assert_eq!(run.code, 2);
     assert!(api.writes().is_empty());
+}
+
+/// The GitLab template's script, run as GitLab would run it on a merge request, with
+/// the binary already in the job cache (so nothing is downloaded).
+fn run_gitlab_template(repo: &Repo, api: &FakeGitHub, base_sha: &str) -> Run {
+    let template = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("ci-templates/gitlab/mlops-maturity.gitlab-ci.yml");
+    let doc =
+        mlops_maturity::pipeline::yaml::parse(&std::fs::read_to_string(template).unwrap()).unwrap();
+    let job = doc.get("mlops-maturity").unwrap();
+    let script: String = job.get("script").unwrap().string_list().join("\n");
+    assert!(script.contains("--gitlab-project \"$CI_PROJECT_ID\" --mr \"$CI_MERGE_REQUEST_IID\""));
+    let cache = repo.path().join(".mlops-maturity-bin");
+    std::fs::create_dir_all(&cache).unwrap();
+    let bin = cache.join("mlops-maturity");
+    if !bin.exists() {
+        std::fs::copy(env!("CARGO_BIN_EXE_mlops-maturity"), &bin).unwrap();
+        let sum = Command::new("sha256sum")
+            .arg("mlops-maturity")
+            .current_dir(&cache)
+            .output()
+            .unwrap();
+        std::fs::write(cache.join("mlops-maturity.sha256"), sum.stdout).unwrap();
+    }
+    let out = Command::new("bash")
+        .arg("-c")
+        .arg(&script)
+        .current_dir(repo.path())
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", repo.dir.path())
+        .env("CI_PIPELINE_SOURCE", "merge_request_event")
+        .env("CI_MERGE_REQUEST_DIFF_BASE_SHA", base_sha)
+        .env("CI_PROJECT_ID", "42")
+        .env("CI_MERGE_REQUEST_IID", "7")
+        .env("CI_API_V4_URL", format!("{}/api/v4", api.url))
+        .env("CI_JOB_TOKEN", "job-token-not-used")
+        .env("GITLAB_TOKEN", TOKEN)
+        .env(
+            "MLOPS_MATURITY_DOWNLOAD_URL",
+            "https://invalid.example/never-used",
+        )
+        .env("MLOPS_MATURITY_PATH", ".")
+        .env("MLOPS_MATURITY_LANG", "en")
+        .env("MLOPS_MATURITY_FAIL_ON_REGRESSION", "false")
+        .env("MLOPS_MATURITY_FAIL_UNDER", "")
+        .output()
+        .unwrap();
+    let run = Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).to_string(),
+        stderr: String::from_utf8_lossy(&out.stderr).to_string(),
+        summary: String::new(),
+        outputs: String::new(),
+    };
+    run.assert_no_token();
+    run
+}
+
+#[test]
+fn gitlab_template_creates_then_updates_one_mr_note() {
+    if skip() || !have("sha256sum") {
+        return;
+    }
+    let repo = repo();
+    let api = FakeGitHub::start(false, Vec::new());
+    let first = run_gitlab_template(&repo, &api, &repo.base);
+    assert_eq!(first.code, 0, "{}\n{}", first.stdout, first.stderr);
+    let second = run_gitlab_template(&repo, &api, &repo.base);
+    assert_eq!(second.code, 0, "{}\n{}", second.stdout, second.stderr);
+    let writes = api.writes();
+    let methods: Vec<&str> = writes.iter().map(|w| w.method.as_str()).collect();
+    assert_eq!(methods, ["POST", "PUT"]);
+    assert_eq!(
+        writes[1].path,
+        format!(
+            "/api/v4/projects/42/merge_requests/7/notes/{}",
+            api.comments()[0].id
+        )
+    );
+    assert_eq!(api.comments().len(), 1);
+    assert!(api.comments()[0].body.starts_with(MARKER));
+    assert!(repo.path().join("mlops-maturity/diff.md").is_file());
+    assert!(first.stdout.contains("MLOps maturity changes"));
 }

@@ -199,7 +199,10 @@ fn one_sub_item_up_one_down() {
     let subs = v["projects"][0]["sub_items"].as_array().unwrap();
     let find = |id: &str| subs.iter().find(|s| s["id"] == id).unwrap();
     let canary = find("2.2.3");
-    assert_eq!((canary["base"].as_u64(), canary["head"].as_u64()), (Some(1), Some(2)));
+    assert_eq!(
+        (canary["base"].as_u64(), canary["head"].as_u64()),
+        (Some(1), Some(2))
+    );
     assert_eq!(canary["direction"], "up");
     assert_eq!(canary["name"]["zh"], "更新策略管理");
     assert_eq!(canary["gained"][0]["practice"], "deploy.progressive");
@@ -208,10 +211,16 @@ fn one_sub_item_up_one_down() {
         "deploy/rollout.yaml"
     );
     let eval = find("3.1.1");
-    assert_eq!((eval["base"].as_u64(), eval["head"].as_u64()), (Some(3), Some(2)));
+    assert_eq!(
+        (eval["base"].as_u64(), eval["head"].as_u64()),
+        (Some(3), Some(2))
+    );
     assert_eq!(eval["direction"], "down");
     assert_eq!(eval["lost"][0]["level"], 3);
-    assert_eq!(eval["lost"][0]["chain"][0]["path"], ".github/workflows/ci.yml");
+    assert_eq!(
+        eval["lost"][0]["chain"][0]["path"],
+        ".github/workflows/ci.yml"
+    );
     assert!(
         eval["missing"][0]["text"]["en"]
             .as_str()
@@ -247,7 +256,10 @@ fn text_snapshot_and_chinese() {
     insta::assert_snapshot!(stable(&out));
     let (_, zh, _) = run_diff(&p, &["--lang", "zh", "--format", "markdown"]);
     assert!(zh.contains("MLOps 成熟度变化"));
-    assert!(zh.contains("模型评估 (Model evaluation)"), "names stay bilingual");
+    assert!(
+        zh.contains("模型评估 (Model evaluation)"),
+        "names stay bilingual"
+    );
 }
 
 #[test]
@@ -361,7 +373,11 @@ fn hostile_detection() -> Detection {
     // Each piece is its own place, so all are shown (up to 5 per practice and requirement):
     // spread them over practices that 2.2.3 and 2.3.1 accept.
     for (i, chunk) in pieces.chunks(4).enumerate() {
-        let practice = ["deploy.progressive", "deploy.rollback", "deploy.progressive"][i % 3];
+        let practice = [
+            "deploy.progressive",
+            "deploy.rollback",
+            "deploy.progressive",
+        ][i % 3];
         match d.findings.iter_mut().find(|f| f.practice == practice) {
             Some(f) => f.evidence.extend(chunk.iter().cloned()),
             None => d.findings.push(finding(practice, chunk.to_vec())),
@@ -428,7 +444,10 @@ fn repository_text_comes_out_inert() {
         assert!(!outside.replace("\\]", "").contains("]("), "link: {line}");
         assert!(!outside.contains("://"), "autolink: {line}");
         assert!(!outside.to_lowercase().contains("www."), "autolink: {line}");
-        assert!(!outside.contains("#1 ") && !outside.contains("#2"), "reference: {line}");
+        assert!(
+            !outside.contains("#1 ") && !outside.contains("#2"),
+            "reference: {line}"
+        );
         assert!(!line.starts_with("## heading"), "injected heading: {line}");
         // Table rows keep their shape: as many cells as their header.
         if line.starts_with('|') {
@@ -442,10 +461,7 @@ fn repository_text_comes_out_inert() {
         }
     }
     // Outside code spans (where CommonMark shows text literally) our own fold is the only one.
-    let outside_code: String = md
-        .lines()
-        .map(|l| split_code_spans(l).0 + "\n")
-        .collect();
+    let outside_code: String = md.lines().map(|l| split_code_spans(l).0 + "\n").collect();
     assert_eq!(outside_code.matches("<details>").count(), 1);
     assert_eq!(outside_code.matches("</details>").count(), 1);
 
@@ -480,7 +496,10 @@ fn scans_of_the_fixture_revisions_diff_end_to_end() {
     assert_eq!(v["schema"], "mlops-maturity/diff/v1");
     let p = &v["projects"][0];
     let moved = p["sub_items"].as_array().unwrap().len();
-    assert_eq!(moved + p["unchanged_sub_items"].as_array().unwrap().len(), 32);
+    assert_eq!(
+        moved + p["unchanged_sub_items"].as_array().unwrap().len(),
+        32
+    );
     // The rollout only adds and the threshold only removes: whatever the detectors see,
     // 2.2.3 cannot go down and 3.1.1 cannot go up.
     for s in p["sub_items"].as_array().unwrap() {

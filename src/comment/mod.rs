@@ -85,7 +85,9 @@ pub enum Outcome {
 pub enum CommentError {
     #[error("{0}")]
     Invalid(String),
-    #[error("{what}: 401 Unauthorized: the token was rejected (missing, expired or revoked){detail}")]
+    #[error(
+        "{what}: 401 Unauthorized: the token was rejected (missing, expired or revoked){detail}"
+    )]
     Unauthorized { what: String, detail: String },
     #[error(
         "{what}: 403 Forbidden: the token cannot write comments here{detail}. On a pull request from a fork the GITHUB_TOKEN is read-only: keep this job for the job summary and post the comment from a `workflow_run` workflow (see {FORK_DOC}); for GitLab use a token with the `api` scope"

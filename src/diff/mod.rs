@@ -507,9 +507,7 @@ fn summary(changed: bool, c: Counts, base_overall: u8, head_overall: u8) -> Pros
         en.push_str(&format!(" Overall level unchanged at {head_overall}."));
         zh.push_str(&format!("总体等级不变，仍为 {head_overall} 级。"));
     } else {
-        en.push_str(&format!(
-            " Overall level {base_overall} → {head_overall}."
-        ));
+        en.push_str(&format!(" Overall level {base_overall} → {head_overall}."));
         zh.push_str(&format!("总体等级 {base_overall} → {head_overall}。"));
     }
     Prose { en, zh }
@@ -566,7 +564,10 @@ fn compare_project(b: &ProjectDoc, h: &ProjectDoc) -> ProjectDiff {
             })
             .collect()
     };
-    let sub_domains = group_changes(b.sub_domains.iter().collect(), h.sub_domains.iter().collect());
+    let sub_domains = group_changes(
+        b.sub_domains.iter().collect(),
+        h.sub_domains.iter().collect(),
+    );
     let items = group_changes(b.items().collect(), h.items().collect());
     let mut sub_items = Vec::new();
     let mut unchanged_sub_items = Vec::new();
@@ -704,13 +705,24 @@ mod tests {
         let d = diff(&b, &h);
         assert!(d.changed);
         assert!(!d.regressed);
-        assert_eq!(d.counts, Counts { up: 1, down: 0, unchanged: 0 });
+        assert_eq!(
+            d.counts,
+            Counts {
+                up: 1,
+                down: 0,
+                unchanged: 0
+            }
+        );
         let s = &d.projects[0].sub_items[0];
         assert_eq!((s.base, s.head, s.direction), (1, 2, Direction::Up));
         assert_eq!(s.gained.len(), 1);
         assert!(s.lost.is_empty());
         assert_eq!(d.projects[0].items.len(), 1, "item 2.2 moved too");
-        assert!(d.summary.en.starts_with("1 sub-item changed: 1 up, 0 down."));
+        assert!(
+            d.summary
+                .en
+                .starts_with("1 sub-item changed: 1 up, 0 down.")
+        );
     }
 
     #[test]

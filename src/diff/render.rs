@@ -26,7 +26,7 @@ fn arrow(d: Direction) -> &'static str {
     }
 }
 
-fn pick<'a>(lang: Lang, p: &'a super::Prose) -> &'a str {
+fn pick(lang: Lang, p: &super::Prose) -> &str {
     match lang {
         Lang::En => &p.en,
         Lang::Zh => &p.zh,

@@ -321,7 +321,8 @@ mod tests {
 
     #[test]
     fn escape_defuses_links_comments_and_references() {
-        let e = escape("<!-- x --> </details> ![i](http://evil/x.png) www.evil.com #12 \u{202E}rev");
+        let e =
+            escape("<!-- x --> </details> ![i](http://evil/x.png) www.evil.com #12 \u{202E}rev");
         assert!(!e.contains('<') && !e.contains('>'));
         assert!(!e.contains("://"), "{e}");
         assert!(!e.to_ascii_lowercase().contains("www."), "{e}");
