@@ -195,9 +195,57 @@ fork_notice() {
   printf '::notice title=mlops-maturity: no PR comment::%s The maturity diff is in the job summary. To comment on pull requests from forks safely, run this action with comment: false here, upload diff.md as an artifact, and post it from a separate workflow_run workflow that never checks out the PR code (see docs/action.md, "Pull requests from forks (workflow_run)"). Do not use pull_request_target with a checkout of the PR head.\n' "$why"
 }
 
+# The second half of the workflow_run recipe (docs/action.md): diff two reports that an
+# untrusted pull_request run uploaded, and post the comment with a write token. The
+# reports are only data (every string is escaped when rendered); the PR number from the
+# artifact is checked against the head commit of the trusted workflow_run event.
+comment_from_reports() {
+  local bin="$1"
+  local base_json="${INPUT_BASE_REPORT:-}" head_json="${INPUT_HEAD_REPORT:-}"
+  [[ -f "$base_json" && -f "$head_json" ]] || die "base-report and head-report must both be report files"
+  local pr="${INPUT_PR_NUMBER:-}"
+  if [[ -z "$pr" && -n "${INPUT_PR_NUMBER_FILE:-}" ]]; then
+    [[ -f "$INPUT_PR_NUMBER_FILE" ]] || die "pr-number-file $INPUT_PR_NUMBER_FILE not found"
+    pr="$(head -c 32 "$INPUT_PR_NUMBER_FILE" | head -n 1 | tr -d '[:space:]')"
+  fi
+  [[ "$pr" =~ ^[0-9]{1,10}$ ]] || die "the pull request number is not a number"
+  local head_sha="${INPUT_HEAD_SHA:-}"
+  [[ "$head_sha" =~ ^[0-9a-f]{40,64}$ ]] || die "head-sha (github.event.workflow_run.head_sha) is required with base-report/head-report"
+  [[ -n "${GITHUB_REPOSITORY:-}" ]] || die "GITHUB_REPOSITORY is not set"
+  local out status=0
+  out="$(mktemp -d "${RUNNER_TEMP:-${TMPDIR:-/tmp}}/mlops-maturity.XXXXXX")"
+  local lang="${INPUT_LANG:-en}"
+  case "$lang" in en | zh) ;; *) die "lang must be en or zh, not '$lang'" ;; esac
+  quiet_commands_begin
+  "$bin" diff "$base_json" "$head_json" --format markdown --lang "$lang" -o "$out/diff.md" || status=$?
+  "$bin" diff "$base_json" "$head_json" --format json -o "$out/diff.json" || status=$?
+  quiet_commands_end
+  [[ "$status" == 0 ]] || die "the uploaded reports could not be compared (exit $status)"
+  summary <"$out/diff.md"
+  set_output diff-path "$out/diff.md"
+  set_output changed-sub-items "$(changed_of "$out/diff.json")"
+  local api_args=(--github-repo "$GITHUB_REPOSITORY" --pr "$pr" --body-file "$out/diff.md" --expect-head-sha "$head_sha")
+  if [[ -n "${GITHUB_API_URL:-}" ]]; then
+    api_args+=(--api-url "$GITHUB_API_URL")
+  fi
+  local crc=0
+  "$bin" comment "${api_args[@]}" || crc=$?
+  case "$crc" in
+    0) set_output comment "posted" ;;
+    3) set_output comment "read-only"
+       die "the token may not write pull-request comments: give this workflow permissions: pull-requests: write" ;;
+    *) set_output comment "failed"
+       die "posting the pull-request comment failed (exit $crc)" ;;
+  esac
+}
+
 cmd_run() {
   local bin="${MLOPS_MATURITY_BIN:-}"
   [[ -n "$bin" && -x "$bin" ]] || die "mlops-maturity is not installed (run 'entrypoint.sh install' first, or set MLOPS_MATURITY_BIN)"
+  if [[ -n "${INPUT_BASE_REPORT:-}" || -n "${INPUT_HEAD_REPORT:-}" ]]; then
+    comment_from_reports "$bin"
+    return
+  fi
   local workspace="${GITHUB_WORKSPACE:-$PWD}"
   local scan_path="${INPUT_PATH:-.}"
   local lang="${INPUT_LANG:-en}"
@@ -292,6 +340,7 @@ cmd_run() {
     summary <"$diff_md"
     set_output diff-path "$diff_md"
     set_output diff-json-path "$diff_json"
+    set_output base-report-path "$base_json"
     set_output changed-sub-items "$(changed_of "$diff_json")"
 
     if ! truthy "${INPUT_COMMENT:-true}"; then

@@ -153,6 +153,10 @@ struct CommentArgs {
     /// github-actions[bot] when the token cannot tell).
     #[arg(long, value_name = "LOGIN")]
     author: Option<String>,
+    /// Post only if the pull/merge request's head commit is SHA (for `workflow_run`, where
+    /// the PR number comes from an artifact).
+    #[arg(long, value_name = "SHA")]
+    expect_head_sha: Option<String>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -628,6 +632,7 @@ fn comment(args: CommentArgs) -> anyhow::Result<ExitCode> {
         token: Token::new(token),
         gitlab_auth,
         author: args.author.clone(),
+        expect_head_sha: args.expect_head_sha.clone(),
     };
     match c::post_sticky(&options, &body) {
         Ok(Outcome::Created { id, url }) => {

@@ -14,6 +14,8 @@ use std::sync::{Arc, Mutex};
 const TOKEN: &str = "ghs_TEST_TOKEN_must_never_be_printed_4242";
 const BOT: &str = "github-actions[bot]";
 const MARKER: &str = "<!-- mlops-maturity:sticky -->";
+/// Head commit of pull request #7 as the fake API reports it.
+const PR_HEAD_SHA: &str = "0123456789abcdef0123456789abcdef01234567";
 
 fn have(tool: &str) -> bool {
     Command::new(tool)
@@ -178,6 +180,12 @@ fn handle(mut stream: TcpStream, state: &Mutex<State>, base: &str) {
                 &body
             }),
             comment_json,
+        )
+    } else if method == "GET" && path == "/repos/octo/churn/pulls/7" {
+        (
+            200,
+            String::new(),
+            serde_json::json!({"number": 7, "head": {"sha": PR_HEAD_SHA}}),
         )
     } else if method == "GET" && path == "/user" {
         // An Actions GITHUB_TOKEN cannot read /user.
@@ -736,4 +744,109 @@ fn gitlab_template_creates_then_updates_one_mr_note() {
     assert!(api.comments()[0].body.starts_with(MARKER));
     assert!(repo.path().join("mlops-maturity/diff.md").is_file());
     assert!(first.stdout.contains("MLOps maturity changes"));
+}
+
+#[test]
+fn workflow_run_recipe_posts_from_reports_only_for_the_right_pr() {
+    if skip() {
+        return;
+    }
+    let repo = repo();
+    // The untrusted pull_request run (comment: false) leaves the two reports behind.
+    let api = FakeGitHub::start(false, Vec::new());
+    let pr_run = run_action(
+        &repo,
+        &api,
+        pr_event(&repo.base, true),
+        &[("INPUT_COMMENT", "false")],
+    );
+    assert_eq!(pr_run.code, 0, "{}", pr_run.stderr);
+    assert!(
+        !pr_run.stdout.contains("::notice"),
+        "comment: false is not a fork warning"
+    );
+    let base_report = pr_run.output("base-report-path").unwrap().to_string();
+    let head_report = pr_run.output("report-path").unwrap().to_string();
+    let artifact = tempfile::tempdir().unwrap();
+    let pr_file = artifact.path().join("pr-number");
+    std::fs::write(&pr_file, "7\n").unwrap();
+    let pr_file = pr_file.to_str().unwrap().to_string();
+    let inputs = |sha: &'static str| {
+        vec![
+            ("GITHUB_EVENT_NAME", "workflow_run".to_string()),
+            ("INPUT_BASE_REPORT", base_report.clone()),
+            ("INPUT_HEAD_REPORT", head_report.clone()),
+            ("INPUT_PR_NUMBER_FILE", pr_file.clone()),
+            ("INPUT_HEAD_SHA", sha.to_string()),
+        ]
+    };
+
+    // A PR number that does not belong to the run's head commit: refused, nothing written.
+    let wrong = inputs("ffffffffffffffffffffffffffffffffffffffff");
+    let wrong: Vec<(&str, &str)> = wrong.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let run = run_action(&repo, &api, serde_json::json!({}), &wrong);
+    assert_ne!(run.code, 0);
+    assert!(run.stderr.contains("not the expected"), "{}", run.stderr);
+    assert!(api.writes().is_empty());
+
+    // The right one: the comment is created from the reports.
+    let right = inputs(PR_HEAD_SHA);
+    let right: Vec<(&str, &str)> = right.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let run = run_action(&repo, &api, serde_json::json!({}), &right);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let writes = api.writes();
+    assert_eq!(writes.len(), 1);
+    assert_eq!(writes[0].method, "POST");
+    assert!(api.comments()[0].body.contains("MLOps maturity changes"));
+    assert!(run.summary.contains("MLOps maturity changes"));
+}
+
+#[test]
+fn action_yml_passes_untrusted_values_through_env_only() {
+    let text =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("action.yml")).unwrap();
+    let doc = mlops_maturity::pipeline::yaml::parse(&text).unwrap();
+    let steps = doc
+        .get("runs")
+        .unwrap()
+        .get("steps")
+        .unwrap()
+        .as_seq()
+        .unwrap();
+    let mut scripts = 0;
+    for step in steps {
+        if let Some(run) = step.get("run").and_then(|r| r.as_str()) {
+            scripts += 1;
+            assert!(
+                !run.contains("${{"),
+                "expression interpolated into a script: {run}"
+            );
+            assert!(run.contains("entrypoint.sh"));
+        }
+    }
+    assert_eq!(scripts, 3, "resolve, install, run");
+    let inputs = doc.get("inputs").unwrap();
+    for name in [
+        "path",
+        "fail-under",
+        "fail-on-regression",
+        "comment",
+        "sarif",
+        "version",
+        "lang",
+    ] {
+        assert!(inputs.get(name).is_some(), "input {name}");
+    }
+    let outputs = doc.get("outputs").unwrap();
+    for name in [
+        "overall-level",
+        "changed-sub-items",
+        "report-path",
+        "diff-path",
+    ] {
+        assert!(outputs.get(name).is_some(), "output {name}");
+    }
+    assert!(text.contains("github/codeql-action/upload-sarif"));
+    assert!(text.contains("actions/cache"));
+    assert!(!text.contains("pull_request_target"));
 }

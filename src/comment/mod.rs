@@ -73,6 +73,10 @@ pub struct Options {
     pub gitlab_auth: GitLabAuth,
     /// Login whose comments may be updated; found from the token when `None`.
     pub author: Option<String>,
+    /// Refuse to post unless the pull/merge request's head is this commit. Used by the
+    /// `workflow_run` recipe, where the PR number comes from an untrusted artifact: the
+    /// commit comes from the trusted event, so the comment can only land on that PR.
+    pub expect_head_sha: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -105,6 +109,10 @@ pub enum CommentError {
     },
     #[error("{what}: {message}")]
     Transport { what: String, message: String },
+    #[error(
+        "the pull/merge request's head is {actual}, not the expected {expected}: not commenting (the PR number may not belong to this run)"
+    )]
+    HeadMismatch { expected: String, actual: String },
 }
 
 impl CommentError {
@@ -134,6 +142,15 @@ pub fn prepare_body(body: &str) -> String {
 /// Post or update the sticky comment.
 pub fn post_sticky(options: &Options, body: &str) -> Result<Outcome, CommentError> {
     let api = Api::new(options)?;
+    if let Some(expected) = &options.expect_head_sha {
+        let actual = api.head_sha()?;
+        if !actual.eq_ignore_ascii_case(expected.trim()) {
+            return Err(CommentError::HeadMismatch {
+                expected: expected.trim().to_string(),
+                actual,
+            });
+        }
+    }
     let body = prepare_body(body);
     let author = match &options.author {
         Some(a) => Some(a.clone()),
@@ -245,6 +262,29 @@ impl<'a> Api<'a> {
             Target::GitLab { .. } => "username",
         };
         v.get(key)?.as_str().map(str::to_string)
+    }
+
+    /// The head commit of the pull/merge request.
+    fn head_sha(&self) -> Result<String, CommentError> {
+        let (url, pointer) = match &self.options.target {
+            Target::GitHub { repo, pr } => (
+                format!("{}/repos/{repo}/pulls/{pr}", self.base),
+                "/head/sha",
+            ),
+            Target::GitLab { project, mr } => (
+                format!(
+                    "{}/projects/{}/merge_requests/{mr}",
+                    self.base,
+                    encode_project(project)
+                ),
+                "/sha",
+            ),
+        };
+        let (_, v) = self.send("reading the pull request", self.client.get(url))?;
+        Ok(v.pointer(pointer)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string())
     }
 
     fn comments_url(&self) -> String {
@@ -396,6 +436,7 @@ mod tests {
             token: t,
             gitlab_auth: GitLabAuth::Private,
             author: None,
+            expect_head_sha: None,
         };
         assert!(!format!("{o:?}").contains("supersecret"));
     }
