@@ -850,3 +850,63 @@ fn action_yml_passes_untrusted_values_through_env_only() {
     assert!(text.contains("actions/cache"));
     assert!(!text.contains("pull_request_target"));
 }
+
+fn comment_cli(api: &FakeGitHub, token: Option<&str>, repo: &str, body: &Path) -> Run {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_mlops-maturity"));
+    cmd.args(["comment", "--github-repo", repo, "--pr", "7", "--body-file"])
+        .arg(body)
+        .args(["--api-url", &api.url])
+        .env_remove("GITHUB_TOKEN")
+        .env_remove("GITHUB_API_URL");
+    if let Some(t) = token {
+        cmd.env("GITHUB_TOKEN", t);
+    }
+    let out = cmd.output().unwrap();
+    let run = Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).to_string(),
+        stderr: String::from_utf8_lossy(&out.stderr).to_string(),
+        summary: String::new(),
+        outputs: String::new(),
+    };
+    run.assert_no_token();
+    run
+}
+
+#[test]
+fn comment_errors_are_clear() {
+    let api = FakeGitHub::start(false, Vec::new());
+    let dir = tempfile::tempdir().unwrap();
+    let body = dir.path().join("body.md");
+    std::fs::write(&body, "hello").unwrap();
+
+    let missing = comment_cli(&api, None, "octo/churn", &body);
+    assert_eq!(missing.code, 2);
+    assert!(missing.stderr.contains("GITHUB_TOKEN is not set"));
+
+    let rejected = comment_cli(&api, Some("wrong-token-9999"), "octo/churn", &body);
+    assert_eq!(rejected.code, 3, "{}", rejected.stderr);
+    assert!(rejected.stderr.contains("401"), "{}", rejected.stderr);
+    assert!(!rejected.stderr.contains("wrong-token-9999"));
+
+    let unknown = comment_cli(&api, Some(TOKEN), "octo/elsewhere", &body);
+    assert_eq!(unknown.code, 2, "{}", unknown.stderr);
+    assert!(
+        unknown.stderr.contains("404 Not Found"),
+        "{}",
+        unknown.stderr
+    );
+
+    let bad = comment_cli(&api, Some(TOKEN), "octo/churn/../x", &body);
+    assert_eq!(bad.code, 2);
+    assert!(bad.stderr.contains("expected OWNER/REPO"));
+    assert!(api.writes().is_empty());
+
+    let ok = comment_cli(&api, Some(TOKEN), "octo/churn", &body);
+    assert_eq!(ok.code, 0, "{}", ok.stderr);
+    assert!(
+        ok.stdout.starts_with("created comment 1001"),
+        "{}",
+        ok.stdout
+    );
+}
