@@ -910,3 +910,87 @@ fn comment_errors_are_clear() {
         ok.stdout
     );
 }
+
+/// `entrypoint.sh resolve` / `install` without network: the cache is verified before use.
+#[test]
+fn install_uses_only_a_verified_cached_binary() {
+    if skip() || !have("sha256sum") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("action/entrypoint.sh");
+    // PATH without cargo, so a failed download cannot fall back to a (slow) release build.
+    let path: Vec<PathBuf> = std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
+        .filter(|p| !p.join("cargo").exists())
+        .collect();
+    let path = std::env::join_paths(path).unwrap();
+    let run = |sub: &str, install_dir: &Path| {
+        let output = dir.path().join("output");
+        let github_env = dir.path().join("env");
+        std::fs::write(&output, "").unwrap();
+        std::fs::write(&github_env, "").unwrap();
+        let out = Command::new("bash")
+            .arg(&script)
+            .arg(sub)
+            .env_clear()
+            .env("PATH", &path)
+            .env("RUNNER_OS", "Linux")
+            .env("RUNNER_ARCH", "X64")
+            .env("RUNNER_TEMP", dir.path())
+            .env("GITHUB_OUTPUT", &output)
+            .env("GITHUB_ENV", &github_env)
+            .env("INSTALL_DIR", install_dir)
+            // Nothing listens there: any download attempt fails fast.
+            .env("MLOPS_MATURITY_DOWNLOAD_URL", "https://127.0.0.1:9/none")
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).to_string()
+                + &String::from_utf8_lossy(&out.stderr),
+            std::fs::read_to_string(&output).unwrap(),
+            std::fs::read_to_string(&github_env).unwrap(),
+        )
+    };
+    let (code, _, outputs, _) = run("resolve", dir.path());
+    assert_eq!(code, 0);
+    assert!(
+        outputs.contains(&format!("version={}", env!("CARGO_PKG_VERSION"))),
+        "{outputs}"
+    );
+    assert!(outputs.contains("target=x86_64-unknown-linux-gnu"));
+
+    let cache = dir.path().join("cache");
+    std::fs::create_dir_all(&cache).unwrap();
+    std::fs::copy(
+        env!("CARGO_BIN_EXE_mlops-maturity"),
+        cache.join("mlops-maturity"),
+    )
+    .unwrap();
+    let sum = Command::new("sha256sum")
+        .arg("mlops-maturity")
+        .current_dir(&cache)
+        .output()
+        .unwrap();
+    std::fs::write(cache.join("mlops-maturity.sha256"), &sum.stdout).unwrap();
+    let (code, log, _, github_env) = run("install", &cache);
+    assert_eq!(code, 0, "{log}");
+    assert!(log.contains("using the cached"), "{log}");
+    assert!(
+        github_env.starts_with("MLOPS_MATURITY_BIN="),
+        "{github_env}"
+    );
+
+    // A cached binary that no longer matches its checksum is not run.
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(cache.join("mlops-maturity"))
+        .unwrap();
+    f.write_all(b"tampered").unwrap();
+    drop(f);
+    let (code, log, _, github_env) = run("install", &cache);
+    assert_eq!(code, 2, "{log}");
+    assert!(log.contains("download of"), "{log}");
+    assert!(log.contains("no release binary and no cargo"), "{log}");
+    assert!(github_env.is_empty());
+}

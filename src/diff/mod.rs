@@ -172,8 +172,18 @@ pub struct RequirementDoc {
 #[derive(Debug, Clone, Deserialize)]
 pub struct EvidenceUseDoc {
     pub practice: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "known_evidence")]
     pub shown: Vec<Evidence>,
+}
+
+/// Evidence pieces this version understands; a piece of a kind added later (a new
+/// origin, say) is skipped rather than making the whole report unreadable.
+fn known_evidence<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Evidence>, D::Error> {
+    let raw: Vec<serde_json::Value> = Vec::deserialize(d)?;
+    Ok(raw
+        .into_iter()
+        .filter_map(|v| serde_json::from_value(v).ok())
+        .collect())
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -754,6 +764,16 @@ mod tests {
         let h = parse_report(&moved, "h").unwrap();
         let d = diff(&b, &h);
         assert!(!d.changed);
+    }
+
+    #[test]
+    fn unknown_evidence_kinds_are_skipped() {
+        let future = report(2, 1, "t1").replace("\"kind\": \"file\"", "\"kind\": \"telemetry\"");
+        let h = parse_report(&future, "future.json").unwrap();
+        let b = parse_report(&report(1, 1, "t1"), "b").unwrap();
+        let d = diff(&b, &h);
+        assert_eq!(d.projects[0].sub_items[0].head, 2);
+        assert!(d.projects[0].sub_items[0].gained.is_empty());
     }
 
     #[test]
