@@ -924,7 +924,7 @@ fn install_uses_only_a_verified_cached_binary() {
         .filter(|p| !p.join("cargo").exists())
         .collect();
     let path = std::env::join_paths(path).unwrap();
-    let run = |sub: &str, install_dir: &Path| {
+    let run = |sub: &str, install_dir: &Path, download: &str| {
         let output = dir.path().join("output");
         let github_env = dir.path().join("env");
         std::fs::write(&output, "").unwrap();
@@ -940,8 +940,7 @@ fn install_uses_only_a_verified_cached_binary() {
             .env("GITHUB_OUTPUT", &output)
             .env("GITHUB_ENV", &github_env)
             .env("INSTALL_DIR", install_dir)
-            // Nothing listens there: any download attempt fails fast.
-            .env("MLOPS_MATURITY_DOWNLOAD_URL", "https://127.0.0.1:9/none")
+            .env("MLOPS_MATURITY_DOWNLOAD_URL", download)
             .output()
             .unwrap();
         (
@@ -952,7 +951,9 @@ fn install_uses_only_a_verified_cached_binary() {
             std::fs::read_to_string(&github_env).unwrap(),
         )
     };
-    let (code, _, outputs, _) = run("resolve", dir.path());
+    // Nothing listens there: any download attempt fails fast.
+    let nowhere = "https://127.0.0.1:9/none";
+    let (code, _, outputs, _) = run("resolve", dir.path(), nowhere);
     assert_eq!(code, 0);
     assert!(
         outputs.contains(&format!("version={}", env!("CARGO_PKG_VERSION"))),
@@ -973,7 +974,7 @@ fn install_uses_only_a_verified_cached_binary() {
         .output()
         .unwrap();
     std::fs::write(cache.join("mlops-maturity.sha256"), &sum.stdout).unwrap();
-    let (code, log, _, github_env) = run("install", &cache);
+    let (code, log, _, github_env) = run("install", &cache, nowhere);
     assert_eq!(code, 0, "{log}");
     assert!(log.contains("using the cached"), "{log}");
     assert!(
@@ -988,9 +989,51 @@ fn install_uses_only_a_verified_cached_binary() {
         .unwrap();
     f.write_all(b"tampered").unwrap();
     drop(f);
-    let (code, log, _, github_env) = run("install", &cache);
+    let (code, log, _, github_env) = run("install", &cache, nowhere);
     assert_eq!(code, 2, "{log}");
     assert!(log.contains("download of"), "{log}");
     assert!(log.contains("no release binary and no cargo"), "{log}");
+    assert!(github_env.is_empty());
+
+    // A release mirror (file://): the download is verified against its .sha256.
+    if !have("curl") {
+        eprintln!("skipping the download part: `curl` is not installed");
+        return;
+    }
+    let mirror = dir.path().join("mirror");
+    std::fs::create_dir_all(&mirror).unwrap();
+    let asset = "mlops-maturity-x86_64-unknown-linux-gnu";
+    std::fs::copy(env!("CARGO_BIN_EXE_mlops-maturity"), mirror.join(asset)).unwrap();
+    let sum = Command::new("sha256sum")
+        .arg(asset)
+        .current_dir(&mirror)
+        .output()
+        .unwrap();
+    std::fs::write(mirror.join(format!("{asset}.sha256")), &sum.stdout).unwrap();
+    let url = format!("file://{}", mirror.display());
+    let fresh = dir.path().join("fresh");
+    let (code, log, _, github_env) = run("install", &fresh, &url);
+    assert_eq!(code, 0, "{log}");
+    assert!(
+        log.contains("installed the verified release binary"),
+        "{log}"
+    );
+    assert!(github_env.contains(&fresh.join("mlops-maturity").display().to_string()));
+    // Second time: from the cache, no download.
+    let (code, log, _, _) = run("install", &fresh, nowhere);
+    assert_eq!(code, 0, "{log}");
+    assert!(log.contains("using the cached"), "{log}");
+
+    // A mirror whose checksum does not match: refused, nothing installed.
+    std::fs::write(
+        mirror.join(format!("{asset}.sha256")),
+        format!("{}  {asset}\n", "0".repeat(64)),
+    )
+    .unwrap();
+    let other = dir.path().join("other");
+    let (code, log, _, github_env) = run("install", &other, &url);
+    assert_eq!(code, 2, "{log}");
+    assert!(log.contains("checksum mismatch"), "{log}");
+    assert!(!other.join("mlops-maturity").exists());
     assert!(github_env.is_empty());
 }
