@@ -460,3 +460,103 @@ fn text_into(o: &mut String, d: &Diff, lang: Lang) -> std::fmt::Result {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diff::{Counts, DiffTool, Names, Pair, ProjectDiff, Prose, Unchanged};
+
+    fn side(target: &str, table: &str) -> Side {
+        Side {
+            target: target.into(),
+            revision: Some("0123456789abcdef0123".into()),
+            tool_version: "0.0.0".into(),
+            table_version: table.into(),
+            overall: 1,
+            mean_score: 1.0,
+        }
+    }
+
+    fn project(name: &str, status: ProjectStatus) -> ProjectDiff {
+        ProjectDiff {
+            name: Some(name.into()),
+            path: format!("models/{name}"),
+            status,
+            overall: Pair {
+                base: Some(2),
+                head: Some(3),
+            },
+            mean_score: Pair {
+                base: Some(1.5),
+                head: Some(1.6),
+            },
+            sub_domains: Vec::new(),
+            items: Vec::new(),
+            sub_items: Vec::new(),
+            unchanged_sub_items: vec![Unchanged {
+                id: "1.1.1".into(),
+                name: Names {
+                    zh: "构建过程".into(),
+                    en: "Build process".into(),
+                },
+                level: 2,
+            }],
+        }
+    }
+
+    fn diff(projects: Vec<ProjectDiff>) -> Diff {
+        Diff {
+            schema: crate::diff::SCHEMA,
+            tool: DiffTool {
+                name: "mlops-maturity",
+                version: "0.0.0",
+            },
+            base: side("main", "t1"),
+            head: side("<b>pr</b>", "t2"),
+            table_versions_differ: true,
+            changed: true,
+            regressed: false,
+            counts: Counts::default(),
+            summary: Prose {
+                en: "Projects changed.".into(),
+                zh: "项目有变化。".into(),
+            },
+            projects,
+        }
+    }
+
+    #[test]
+    fn projects_added_removed_and_compared() {
+        let d = diff(vec![
+            project("ranker", ProjectStatus::Compared),
+            project("old_*model*", ProjectStatus::Removed),
+            project("new", ProjectStatus::Added),
+        ]);
+        let md = markdown(&d, Lang::En);
+        assert!(md.contains("#### Project ranker (models/ranker)"), "{md}");
+        assert!(md.contains("**Overall level:** 2 → **3**"), "{md}");
+        assert!(md.contains("#### Project old\\_\\*model\\* (models/old\\_\\*model\\*)"));
+        assert!(md.contains("Project no longer in the head (base overall level 2)."));
+        assert!(md.contains("New project in the head, overall level 3."));
+        assert!(md.contains("interpretation table changed"));
+        assert!(
+            md.contains("`<b>pr</b> @ 0123456789ab`"),
+            "targets are code: {md}"
+        );
+        let text = text(&d, Lang::En);
+        assert!(text.contains("Project old_*model* (models/old_*model*)\n  not in the head"));
+        assert!(text.contains("note: interpretation table versions differ: t1 → t2"));
+    }
+
+    #[test]
+    fn chinese_labels_keep_bilingual_names() {
+        let d = diff(vec![project("ranker", ProjectStatus::Compared)]);
+        let md = markdown(&d, Lang::Zh);
+        assert!(md.contains("项目有变化。"));
+        assert!(md.contains("总体等级"));
+        assert!(md.contains("1 个能力子项无变化"));
+        assert!(md.contains("构建过程 (Build process)"));
+        let text = text(&d, Lang::Zh);
+        assert!(text.contains("注意：解读表版本不同"));
+    }
+}
