@@ -258,7 +258,7 @@ cmd_run() {
   local lang="${INPUT_LANG:-en}"
   case "$lang" in en | zh) ;; *) die "lang must be en or zh, not '$lang'" ;; esac
   case "$scan_path" in
-    /* | ../* | */../* | ..) die "path must be relative to the repository root, inside it: '$scan_path'" ;;
+    /* | ../* | */../* | .. | -*) die "path must be relative to the repository root, inside it: '$scan_path'" ;;
   esac
   local fail_under="${INPUT_FAIL_UNDER:-}"
   [[ -z "$fail_under" || "$fail_under" =~ ^[1-5]$ ]] || die "fail-under must be 1-5, not '$fail_under'"

@@ -134,6 +134,10 @@ pub fn prepare_body(body: &str) -> String {
     };
     if let Some((end, _)) = b.char_indices().nth(MAX_BODY_CHARS) {
         b.truncate(end);
+        // Close a fold the cut left open, or the note below would be hidden in it.
+        if b.matches("<details>").count() > b.matches("</details>").count() {
+            b.push_str("\n\n</details>");
+        }
         b.push_str("\n\n… (truncated: the full diff is in the job summary)\n");
     }
     b
@@ -449,6 +453,8 @@ mod tests {
         let long = prepare_body(&"x".repeat(100_000));
         assert!(long.chars().count() < MAX_BODY_CHARS + 100);
         assert!(long.contains("truncated"));
+        let folded = prepare_body(&format!("<details>\n\n{}", "y".repeat(100_000)));
+        assert!(folded.contains("</details>\n\n… (truncated"));
     }
 
     #[test]
