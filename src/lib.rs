@@ -6,9 +6,11 @@
 //! [`config`] reads the scanned repository's `.mlops-maturity.toml`.
 
 pub mod assess;
+pub mod comment;
 pub mod config;
 pub mod connect;
 pub mod detect;
+pub mod diff;
 pub mod evidence;
 pub mod history;
 pub mod pipeline;

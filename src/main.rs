@@ -26,7 +26,9 @@ Examples:
   mlops-maturity explain 2.2.3                 # what a sub-item needs, level by level
   mlops-maturity explain deploy.rollback       # a practice and where it counts
   mlops-maturity explain levels                # what levels 1-5 mean
-  mlops-maturity detectors --format json       # the rules in use";
+  mlops-maturity detectors --format json       # the rules in use
+  mlops-maturity diff base.json head.json --format markdown --fail-on-regression
+  mlops-maturity comment --github-repo octo/ranker --pr 12 --body-file diff.md";
 
 /// Infer CAICT Model/MLOps (model delivery) maturity levels from the evidence in a repository.
 ///
@@ -71,6 +73,19 @@ Configuration: PATH/.mlops-maturity.toml is read when present (see docs/config.m
         #[arg(long, value_enum, default_value_t = LangArg::En)]
         lang: LangArg,
     },
+    /// Compare two JSON reports (`scan --format json`): which levels moved and why.
+    #[command(after_help = "\
+Exit status: 0 success · 1 a level went down and --fail-on-regression is set · 2 usage or I/O
+error (unreadable file, not a report, schema mismatch).
+JSON output: schema mlops-maturity/diff/v1 (docs/action.md).")]
+    Diff(DiffArgs),
+    /// Create or update one sticky comment on a GitHub pull request or GitLab merge request.
+    #[command(after_help = "\
+Token: GITHUB_TOKEN (GitHub); GITLAB_TOKEN sent as PRIVATE-TOKEN, else CI_JOB_TOKEN sent as
+JOB-TOKEN (GitLab). The token is never printed.
+Exit status: 0 posted · 2 usage, network or API error · 3 the token may not write (401/403,
+e.g. the read-only token of a pull request from a fork; see docs/action.md).")]
+    Comment(CommentArgs),
     /// List the detectors (data rules and coded detectors) in use.
     Detectors {
         #[arg(long, value_enum, default_value_t = EvidenceFormat::Text)]
@@ -79,6 +94,69 @@ Configuration: PATH/.mlops-maturity.toml is read when present (see docs/config.m
         #[arg(long = "detectors", value_name = "DIR")]
         detectors: Vec<PathBuf>,
     },
+}
+
+#[derive(Debug, clap::Args)]
+struct DiffArgs {
+    /// Report of the base (e.g. the target branch), from `scan --format json`.
+    base: PathBuf,
+    /// Report of the head (e.g. the pull request).
+    head: PathBuf,
+    #[arg(long, short = 'f', value_enum, default_value_t = DiffFormat::Text)]
+    format: DiffFormat,
+    /// Write the diff to FILE instead of stdout.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Exit with status 1 when any level went down.
+    #[arg(long)]
+    fail_on_regression: bool,
+    /// Language of the prose (names are always shown in both).
+    #[arg(long, value_enum, default_value_t = LangArg::En)]
+    lang: LangArg,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum DiffFormat {
+    Text,
+    Json,
+    Markdown,
+}
+
+#[derive(Debug, clap::Args)]
+#[command(group = clap::ArgGroup::new("forge").required(true).args(["github_repo", "gitlab_project"]))]
+struct CommentArgs {
+    /// GitHub repository OWNER/REPO.
+    #[arg(long, value_name = "OWNER/REPO", requires = "pr")]
+    github_repo: Option<String>,
+    /// Pull request number.
+    #[arg(long, value_name = "N")]
+    pr: Option<u64>,
+    /// GitLab project id or path (`$CI_PROJECT_ID`).
+    #[arg(
+        long,
+        value_name = "ID",
+        requires = "mr",
+        conflicts_with = "github_repo"
+    )]
+    gitlab_project: Option<String>,
+    /// Merge request IID (`$CI_MERGE_REQUEST_IID`).
+    #[arg(long, value_name = "IID")]
+    mr: Option<u64>,
+    /// The comment (Markdown), e.g. `diff --format markdown` output.
+    #[arg(long, value_name = "FILE")]
+    body_file: PathBuf,
+    /// API root. Default: $GITHUB_API_URL or https://api.github.com; $CI_API_V4_URL or
+    /// https://gitlab.com/api/v4.
+    #[arg(long, value_name = "URL")]
+    api_url: Option<String>,
+    /// Only update a marked comment written by this login (default: the token's user;
+    /// github-actions[bot] when the token cannot tell).
+    #[arg(long, value_name = "LOGIN")]
+    author: Option<String>,
+    /// Post only if the pull/merge request's head commit is SHA (for `workflow_run`, where
+    /// the PR number comes from an artifact).
+    #[arg(long, value_name = "SHA")]
+    expect_head_sha: Option<String>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -227,6 +305,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             print_out(&text)?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Diff(args) => diff(args),
+        Command::Comment(args) => comment(args),
         Command::Detectors { format, detectors } => {
             let mut rules = RuleSet::builtin().context("loading the built-in rules")?;
             for dir in &detectors {
@@ -592,6 +672,183 @@ fn scan(args: ScanArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::from(1));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn read_report(path: &Path) -> anyhow::Result<String> {
+    let meta = std::fs::metadata(path).map_err(|e| {
+        usage(
+            format!("{}: {e}", path.display()),
+            "give two reports written by `mlops-maturity scan --format json -o FILE`",
+        )
+    })?;
+    if meta.len() > mlops_maturity::diff::MAX_REPORT_BYTES as u64 {
+        return Err(usage(
+            format!("{}: larger than a report can be", path.display()),
+            "give two reports written by `mlops-maturity scan --format json -o FILE`",
+        ));
+    }
+    std::fs::read_to_string(path).map_err(|e| {
+        usage(
+            format!("{}: {e}", path.display()),
+            "give two reports written by `mlops-maturity scan --format json -o FILE`",
+        )
+    })
+}
+
+fn diff(args: DiffArgs) -> anyhow::Result<ExitCode> {
+    use mlops_maturity::diff as d;
+    let base_label = args.base.display().to_string();
+    let head_label = args.head.display().to_string();
+    let (base, head) = d::parse_pair(
+        &read_report(&args.base)?,
+        &base_label,
+        &read_report(&args.head)?,
+        &head_label,
+    )
+    .map_err(|e| {
+        usage(
+            e.to_string(),
+            "write both reports with the same mlops-maturity version: `mlops-maturity scan PATH --format json -o FILE`",
+        )
+    })?;
+    let result = d::diff(&base, &head);
+    if result.table_versions_differ {
+        eprintln!(
+            "note: the reports use different interpretation tables ({} and {}): levels may differ because the table changed",
+            result.base.table_version, result.head.table_version
+        );
+    }
+    let lang: Lang = args.lang.into();
+    let text = match args.format {
+        DiffFormat::Text => d::render::text(&result, lang),
+        DiffFormat::Json => d::render::json(&result),
+        DiffFormat::Markdown => d::render::markdown(&result, lang),
+    };
+    match &args.output {
+        Some(file) => std::fs::write(file, text).map_err(|e| {
+            usage(
+                format!("{}: cannot write the diff: {e}", file.display()),
+                "check that the folder exists and is writable",
+            )
+        })?,
+        None => print_out(&text)?,
+    }
+    if args.fail_on_regression && result.regressed {
+        eprintln!("mlops-maturity: a maturity level went down (--fail-on-regression)");
+        return Ok(ExitCode::from(1));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A non-empty environment variable.
+fn env_var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+fn comment(args: CommentArgs) -> anyhow::Result<ExitCode> {
+    use mlops_maturity::comment::{self as c, GitLabAuth, Options, Outcome, Target, Token};
+    let body = std::fs::read_to_string(&args.body_file).map_err(|e| {
+        usage(
+            format!("{}: {e}", args.body_file.display()),
+            "give the Markdown to post, e.g. the output of `mlops-maturity diff --format markdown`",
+        )
+    })?;
+    let (target, api_url, token, gitlab_auth) = match (&args.github_repo, &args.gitlab_project) {
+        (Some(repo), _) => {
+            let valid = repo.split('/').count() == 2
+                && repo
+                    .chars()
+                    .all(|ch| ch.is_ascii_alphanumeric() || "-_./".contains(ch))
+                && !repo.contains("..");
+            if !valid {
+                return Err(usage(
+                    format!("--github-repo {repo}: expected OWNER/REPO"),
+                    "e.g. --github-repo octo-org/ranker",
+                ));
+            }
+            let token = env_var("GITHUB_TOKEN").ok_or_else(|| {
+                usage(
+                    "GITHUB_TOKEN is not set",
+                    "in a workflow: env: GITHUB_TOKEN: ${{ github.token }} (with permissions: pull-requests: write)",
+                )
+            })?;
+            let api = args
+                .api_url
+                .clone()
+                .or_else(|| env_var("GITHUB_API_URL"))
+                .unwrap_or_else(|| "https://api.github.com".into());
+            (
+                Target::GitHub {
+                    repo: repo.clone(),
+                    pr: args.pr.unwrap_or(0),
+                },
+                api,
+                token,
+                GitLabAuth::Private,
+            )
+        }
+        (None, Some(project)) => {
+            let (token, auth) = match (env_var("GITLAB_TOKEN"), env_var("CI_JOB_TOKEN")) {
+                (Some(t), _) => (t, GitLabAuth::Private),
+                (None, Some(t)) => (t, GitLabAuth::Job),
+                (None, None) => {
+                    return Err(usage(
+                        "neither GITLAB_TOKEN nor CI_JOB_TOKEN is set",
+                        "set GITLAB_TOKEN to a project access token with the `api` scope (masked CI/CD variable)",
+                    ));
+                }
+            };
+            let api = args
+                .api_url
+                .clone()
+                .or_else(|| env_var("CI_API_V4_URL"))
+                .unwrap_or_else(|| "https://gitlab.com/api/v4".into());
+            (
+                Target::GitLab {
+                    project: project.clone(),
+                    mr: args.mr.unwrap_or(0),
+                },
+                api,
+                token,
+                auth,
+            )
+        }
+        (None, None) => {
+            return Err(usage(
+                "no target",
+                "give --github-repo OWNER/REPO --pr N, or --gitlab-project ID --mr IID",
+            ));
+        }
+    };
+    let options = Options {
+        target,
+        api_url,
+        token: Token::new(token),
+        gitlab_auth,
+        author: args.author.clone(),
+        expect_head_sha: args.expect_head_sha.clone(),
+    };
+    match c::post_sticky(&options, &body) {
+        Ok(Outcome::Created { id, url }) => {
+            println!(
+                "created comment {id}{}",
+                url.map(|u| format!(" {u}")).unwrap_or_default()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Ok(Outcome::Updated { id, url }) => {
+            println!(
+                "updated comment {id}{}",
+                url.map(|u| format!(" {u}")).unwrap_or_default()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) if e.is_permission() => {
+            eprintln!("error: {e}");
+            Ok(ExitCode::from(3))
+        }
+        Err(e) => Err(anyhow::Error::new(e)),
+    }
 }
 
 /// Concise diagnostics on stderr: the first few, then a count.

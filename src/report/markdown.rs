@@ -7,10 +7,37 @@ use std::fmt::Write;
 use super::{Lang, Report, level_bar, level_label};
 use crate::detect::Origin;
 
-/// Make repository text safe inside a Markdown table cell.
+/// Repository text longer than this many characters is cut (with `…`) before display,
+/// so a hostile job name cannot push the rest of a comment out of sight.
+pub const MAX_INLINE_CHARS: usize = 300;
+
+/// Cut `text` to [`MAX_INLINE_CHARS`] characters, marking the cut with `…`.
+pub fn truncate(text: &str) -> std::borrow::Cow<'_, str> {
+    match text.char_indices().nth(MAX_INLINE_CHARS) {
+        Some((end, _)) => format!("{}…", &text[..end]).into(),
+        None => text.into(),
+    }
+}
+
+/// Characters that reorder or hide text (bidirectional overrides, zero-width joiners
+/// used to disguise content); they are dropped from repository text.
+fn is_hidden_format(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{FEFF}')
+}
+
+fn ends_with_www(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() >= 3 && b[b.len() - 3..].eq_ignore_ascii_case(b"www")
+}
+
+/// Make repository text safe inside a Markdown table cell (or any inline position):
+/// no HTML, links, images, autolinks, mentions, issue references, emphasis, code spans
+/// or line breaks survive, and long text is truncated.
 pub fn escape(text: &str) -> String {
+    let text = truncate(text);
     let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
         match c {
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),
@@ -18,25 +45,37 @@ pub fn escape(text: &str) -> String {
             '|' => out.push_str("\\|"),
             '`' => out.push_str("\\`"),
             '\\' => out.push_str("\\\\"),
-            '*' | '_' | '[' | ']' | '#' | '~' => {
+            '*' | '_' | '[' | ']' | '~' => {
                 out.push('\\');
                 out.push(c);
             }
+            '#' => {
+                out.push_str("\\#");
+                // `#123` / `owner/repo#123` would become cross-references on GitHub.
+                if chars.peek().is_some_and(|n| n.is_alphanumeric()) {
+                    out.push_str("&#8203;");
+                }
+            }
             // A zero-width space after `@` keeps GitHub/GitLab from notifying anyone.
             '@' => out.push_str("@&#8203;"),
+            // `scheme://` and `www.` would be turned into links by GFM's autolinker.
+            ':' if chars.peek() == Some(&'/') => out.push_str(":&#8203;"),
+            '.' if ends_with_www(&out) => out.push_str("&#8203;."),
             '\r' => {}
             '\n' => out.push(' '),
-            c if c.is_control() => {}
+            c if c.is_control() || is_hidden_format(c) => {}
             c => out.push(c),
         }
     }
     out
 }
 
-/// Repository text as an inline code span that cannot break out of it or of a table.
+/// Repository text as an inline code span that cannot break out of it or of a table
+/// (long text is truncated).
 pub fn code(text: &str) -> String {
-    let inner: String = text
+    let inner: String = truncate(text)
         .chars()
+        .filter(|c| !is_hidden_format(*c))
         .map(|c| {
             if c == '`' {
                 '\''
@@ -286,6 +325,28 @@ mod tests {
         assert!(e.contains("\\`"));
         assert!(e.contains("@&#8203;octocat"));
         assert!(e.contains("\\[link\\]"));
+    }
+
+    #[test]
+    fn escape_defuses_links_comments_and_references() {
+        let e =
+            escape("<!-- x --> </details> ![i](http://evil/x.png) www.evil.com #12 \u{202E}rev");
+        assert!(!e.contains('<') && !e.contains('>'));
+        assert!(!e.contains("://"), "{e}");
+        assert!(!e.to_ascii_lowercase().contains("www."), "{e}");
+        assert!(e.contains("\\#&#8203;12"));
+        assert!(!e.contains('\u{202E}'));
+        assert!(e.contains("!\\[i\\]"), "{e}");
+    }
+
+    #[test]
+    fn long_text_is_truncated() {
+        let long = "a".repeat(5000);
+        let e = escape(&long);
+        assert_eq!(e.chars().count(), MAX_INLINE_CHARS + 1);
+        assert!(e.ends_with('…'));
+        assert!(code(&long).len() < 400);
+        assert_eq!(escape("short"), "short");
     }
 
     #[test]
