@@ -1302,16 +1302,16 @@ fn scan_content(
         None => text,
     };
     let mut wanted: Vec<(usize, usize)> = Vec::new();
-    for set in &compiled.content_sets {
-        if !set.rules.iter().any(|r| applicable.contains(r)) {
-            continue;
-        }
-        for pi in set.matches(scan_text).iter() {
-            if let Some(&(ri, k)) = set.owners.get(pi)
-                && applicable.contains(&ri)
-            {
-                wanted.push((ri, k));
-            }
+    let sets_wanted =
+        |set: &super::rules::PatternSet| set.rules.iter().any(|r| applicable.contains(r));
+    for (si, pi) in compiled.content_matches(scan_text, sets_wanted) {
+        if let Some(&(ri, k)) = compiled
+            .content_sets
+            .get(si)
+            .and_then(|set| set.owners.get(pi))
+            && applicable.contains(&ri)
+        {
+            wanted.push((ri, k));
         }
     }
     let mut found: Vec<(usize, u32, String)> = Vec::new();

@@ -5,7 +5,7 @@
 //! [`GlobSet`]s, every content regex into one `RegexSet` per rule family, so that
 //! the engine reads each file once whatever the number of rules.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::Path;
 
 use globset::{Glob, GlobBuilder, GlobSet, GlobSetBuilder};
@@ -351,24 +351,260 @@ pub struct Compiled {
     pub content_sets: Vec<PatternSet>,
     /// One set over every `step_run` pattern of every rule.
     pub step_set: Option<PatternSet>,
+    /// One literal pre-filter over the content patterns of every family, so each
+    /// file's text is read once whatever the number of families.
+    pub content_prefilter: ContentPrefilter,
+}
+
+/// Literal pre-filter across all content sets: literal → (set, pattern).
+#[derive(Debug, Clone, Default)]
+pub struct ContentPrefilter {
+    literals: Option<aho_corasick::AhoCorasick>,
+    owner: Vec<(usize, usize)>,
+    /// Patterns without a usable literal: always candidates.
+    always: Vec<(usize, usize)>,
+}
+
+impl ContentPrefilter {
+    fn new(sets: &[PatternSet]) -> Self {
+        let mut literals = Vec::new();
+        let mut owner = Vec::new();
+        let mut always = Vec::new();
+        for (si, set) in sets.iter().enumerate() {
+            for (pi, re) in set.single.iter().enumerate() {
+                match required_literals(re.as_str()) {
+                    Some(lits) => {
+                        for l in lits {
+                            literals.push(l);
+                            owner.push((si, pi));
+                        }
+                    }
+                    None => always.push((si, pi)),
+                }
+            }
+        }
+        let ac = automaton(&literals);
+        if ac.is_none() {
+            always = sets
+                .iter()
+                .enumerate()
+                .flat_map(|(si, set)| (0..set.single.len()).map(move |pi| (si, pi)))
+                .collect();
+            owner.clear();
+        }
+        ContentPrefilter {
+            literals: ac,
+            owner,
+            always,
+        }
+    }
+}
+
+impl Compiled {
+    /// Content patterns, as (set index, pattern index), that match somewhere in
+    /// `text`, among the sets `wanted` accepts. Exactly what running every such
+    /// pattern would find; see [`PatternSet::matches`] for why it is done this way.
+    pub fn content_matches(
+        &self,
+        text: &str,
+        wanted: impl Fn(&PatternSet) -> bool,
+    ) -> Vec<(usize, usize)> {
+        let active: Vec<bool> = self.content_sets.iter().map(&wanted).collect();
+        if !active.iter().any(|&a| a) {
+            return Vec::new();
+        }
+        let bytes = text.as_bytes();
+        let pf = &self.content_prefilter;
+        let mut candidates: BTreeSet<(usize, usize)> = pf
+            .always
+            .iter()
+            .copied()
+            .filter(|&(si, _)| active[si])
+            .collect();
+        if let Some(ac) = &pf.literals {
+            for m in ac.find_overlapping_iter(bytes) {
+                if let Some(&(si, pi)) = pf.owner.get(m.pattern().as_usize())
+                    && active[si]
+                {
+                    candidates.insert((si, pi));
+                }
+            }
+        }
+        candidates
+            .into_iter()
+            .filter(|&(si, pi)| {
+                self.content_sets
+                    .get(si)
+                    .and_then(|set| set.single.get(pi))
+                    .is_some_and(|re| re.is_match(bytes))
+            })
+            .collect()
+    }
 }
 
 #[derive(Debug, Clone)]
 pub struct PatternSet {
     pub family: String,
-    /// ASCII-mode byte regexes: a fast pre-filter (the lazy DFA stays small without
-    /// Unicode classes); the rule's own Unicode regex confirms each line.
-    pub set: regex::bytes::RegexSet,
     /// For each pattern of the set: (rule index, index into that rule's list).
     pub owners: Vec<(usize, usize)>,
     /// Rules that own at least one pattern of this set.
     pub rules: HashSet<usize>,
+    /// Each pattern alone as an ASCII-mode byte regex (a fast pre-filter: the lazy
+    /// DFA stays small without Unicode classes; the rule's own Unicode regex confirms
+    /// each line), run on the candidates of the literal pre-filter only.
+    single: Vec<regex::bytes::Regex>,
+    prefilter: Prefilter,
 }
 
 impl PatternSet {
     /// Indexes of the patterns that match somewhere in the text.
-    pub fn matches(&self, text: &str) -> regex::bytes::SetMatches {
-        self.set.matches(text.as_bytes())
+    ///
+    /// Most files match none of a family's patterns, and an overlapping regex-set
+    /// search must read the whole text with a DFA that grows with the number of
+    /// patterns. So one Aho-Corasick pass over the literals every match must begin
+    /// (or end) with picks the candidate patterns first; only those (and patterns
+    /// without such a literal) run their own regex, each with its own fast literal
+    /// search. The result is exactly the set the regex set would report.
+    pub fn matches(&self, text: &str) -> Matched {
+        let bytes = text.as_bytes();
+        let mut candidate = vec![false; self.single.len()];
+        for &pi in &self.prefilter.always {
+            candidate[pi] = true;
+        }
+        if let Some(ac) = &self.prefilter.literals {
+            for m in ac.find_overlapping_iter(bytes) {
+                if let Some(&pi) = self.prefilter.literal_owner.get(m.pattern().as_usize()) {
+                    candidate[pi] = true;
+                }
+            }
+        }
+        Matched(
+            candidate
+                .iter()
+                .enumerate()
+                .filter(|&(pi, &c)| c && self.single[pi].is_match(bytes))
+                .map(|(pi, _)| pi)
+                .collect(),
+        )
+    }
+}
+
+/// The pattern indexes a [`PatternSet`] matched, ascending.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Matched(pub Vec<usize>);
+
+impl Matched {
+    pub fn iter(&self) -> impl Iterator<Item = usize> + '_ {
+        self.0.iter().copied()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// Literal pre-filter of a [`PatternSet`].
+#[derive(Debug, Clone, Default)]
+pub struct Prefilter {
+    /// Every literal some pattern's matches must start (or end) with.
+    literals: Option<aho_corasick::AhoCorasick>,
+    /// Literal index → pattern index.
+    literal_owner: Vec<usize>,
+    /// Patterns without a usable literal: always run.
+    always: Vec<usize>,
+}
+
+/// Shortest literal worth pre-filtering on: shorter ones hit nearly every file.
+/// (Also why a literal from an optional part never counts: it need not appear.)
+const MIN_PREFILTER_LITERAL: usize = 3;
+
+/// Literals one of which every match of `pattern` contains (compared without
+/// regard to ASCII case); `None` when no such set of useful literals is found.
+fn required_literals(pattern: &str) -> Option<Vec<Vec<u8>>> {
+    // Case-insensitive groups would turn literals into classes; the pre-filter
+    // compares case-insensitively anyway, which keeps it a superset.
+    let case_sensitive = pattern.replace("(?i)", "");
+    let hir = regex_syntax::ParserBuilder::new()
+        .unicode(false)
+        .utf8(false)
+        .build()
+        .parse(&case_sensitive)
+        .ok()?;
+    required_in(&hir)
+}
+
+fn required_in(hir: &regex_syntax::hir::Hir) -> Option<Vec<Vec<u8>>> {
+    use regex_syntax::hir::HirKind;
+    match hir.kind() {
+        HirKind::Literal(lit) => {
+            (lit.0.len() >= MIN_PREFILTER_LITERAL).then(|| vec![lit.0.to_vec()])
+        }
+        HirKind::Capture(cap) => required_in(&cap.sub),
+        HirKind::Repetition(rep) if rep.min >= 1 => required_in(&rep.sub),
+        HirKind::Alternation(alts) => {
+            let mut all = Vec::new();
+            for alt in alts {
+                all.extend(required_in(alt)?);
+            }
+            Some(all)
+        }
+        HirKind::Concat(subs) => {
+            // The longest literal among the mandatory parts, else any mandatory part
+            // that has required literals of its own.
+            let best = subs
+                .iter()
+                .filter_map(|sub| match sub.kind() {
+                    HirKind::Literal(lit) if lit.0.len() >= MIN_PREFILTER_LITERAL => {
+                        Some(lit.0.to_vec())
+                    }
+                    _ => None,
+                })
+                .max_by_key(Vec::len);
+            best.map(|b| vec![b])
+                .or_else(|| subs.iter().find_map(required_in))
+        }
+        _ => None,
+    }
+}
+
+/// The pre-filter automaton: case-insensitive (literals come from patterns read
+/// case-sensitively), a DFA because an overlapping search reads every byte.
+fn automaton(literals: &[Vec<u8>]) -> Option<aho_corasick::AhoCorasick> {
+    if literals.is_empty() {
+        return None;
+    }
+    aho_corasick::AhoCorasick::builder()
+        .match_kind(aho_corasick::MatchKind::Standard)
+        .ascii_case_insensitive(true)
+        .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+        .build(literals)
+        .ok()
+}
+
+fn prefilter(patterns: &[String]) -> Prefilter {
+    let mut literals: Vec<Vec<u8>> = Vec::new();
+    let mut literal_owner = Vec::new();
+    let mut always = Vec::new();
+    for (pi, p) in patterns.iter().enumerate() {
+        match required_literals(p) {
+            Some(lits) => {
+                for l in lits {
+                    literals.push(l);
+                    literal_owner.push(pi);
+                }
+            }
+            None => always.push(pi),
+        }
+    }
+    let ac = automaton(&literals);
+    if ac.is_none() {
+        // Without an automaton every pattern is a candidate.
+        always = (0..patterns.len()).collect();
+        literal_owner.clear();
+    }
+    Prefilter {
+        literals: ac,
+        literal_owner,
+        always,
     }
 }
 
@@ -605,18 +841,26 @@ fn pattern_set(
     family: &str,
     patterns: Vec<(usize, usize, String)>,
 ) -> Result<PatternSet, RuleError> {
-    let set =
-        regex::bytes::RegexSetBuilder::new(patterns.iter().map(|(_, _, p)| format!("(?m:{p})")))
-            .unicode(false)
-            .size_limit(1 << 26)
-            .dfa_size_limit(1 << 24)
-            .build()
-            .map_err(|e| invalid(family, "", format!("cannot build regex set: {e}")))?;
+    let wrapped: Vec<String> = patterns
+        .iter()
+        .map(|(_, _, p)| format!("(?m:{p})"))
+        .collect();
+    let single = wrapped
+        .iter()
+        .map(|p| {
+            regex::bytes::RegexBuilder::new(p)
+                .unicode(false)
+                .size_limit(1 << 24)
+                .build()
+                .map_err(|e| invalid(family, "", format!("cannot build regex {p}: {e}")))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     Ok(PatternSet {
         family: family.to_string(),
-        set,
         rules: patterns.iter().map(|(r, _, _)| *r).collect(),
         owners: patterns.iter().map(|(r, i, _)| (*r, *i)).collect(),
+        prefilter: prefilter(&wrapped),
+        single,
     })
 }
 
@@ -657,7 +901,9 @@ fn compile(rules: &[Rule]) -> Result<Compiled, RuleError> {
     for (family, patterns) in families {
         content_sets.push(pattern_set(family, patterns)?);
     }
+    let content_prefilter = ContentPrefilter::new(&content_sets);
     Ok(Compiled {
+        content_prefilter,
         path_globs: path_b.build().map_err(|e| invalid("rules", "", e))?,
         path_glob_rule: path_owner,
         scan_globs: scan_b.build().map_err(|e| invalid("rules", "", e))?,
@@ -877,5 +1123,120 @@ mod tests {
         let mut set = RuleSet::builtin().unwrap();
         let err = set.load_dir(Path::new("/no/such/dir/here")).unwrap_err();
         assert!(matches!(err, RuleError::Io { .. }));
+    }
+}
+
+#[cfg(test)]
+mod prefilter_tests {
+    use super::*;
+
+    /// Every text file under a folder (bounded), for comparing pre-filtered matching
+    /// with plain matching.
+    fn texts(dir: &Path, out: &mut Vec<String>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                texts(&path, out);
+            } else if let Ok(text) = std::fs::read_to_string(&path) {
+                out.push(text);
+            }
+        }
+    }
+
+    #[test]
+    fn prefilter_finds_exactly_what_the_patterns_find() {
+        let rules = RuleSet::builtin().expect("builtin rules");
+        let mut samples = Vec::new();
+        texts(
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures"),
+            &mut samples,
+        );
+        texts(
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join("detectors"),
+            &mut samples,
+        );
+        // Case variants and patterns' own words, so literals are exercised both ways.
+        samples.push("FROM PYTHON:3.11-SLIM\nTORCH==2.1.0\n  URL = s3://x\n".into());
+        samples.push("if ACCURACY < MIN_ACCURACY:\n    sys.exit(1)\n".into());
+        assert!(samples.len() > 50, "too few samples: {}", samples.len());
+        let sets = rules
+            .compiled()
+            .content_sets
+            .iter()
+            .chain(rules.compiled().step_set.iter());
+        let mut hits = 0;
+        for set in sets {
+            for text in &samples {
+                let plain: Vec<usize> = (0..set.single.len())
+                    .filter(|&pi| set.single[pi].is_match(text.as_bytes()))
+                    .collect();
+                hits += plain.len();
+                assert_eq!(set.matches(text).0, plain, "family {}", set.family);
+            }
+        }
+        assert!(hits > 0, "the samples should match some patterns");
+        let compiled = rules.compiled();
+        for text in &samples {
+            let plain: Vec<(usize, usize)> = compiled
+                .content_sets
+                .iter()
+                .enumerate()
+                .flat_map(|(si, set)| {
+                    (0..set.single.len())
+                        .filter(|&pi| set.single[pi].is_match(text.as_bytes()))
+                        .map(move |pi| (si, pi))
+                })
+                .collect();
+            assert_eq!(compiled.content_matches(text, |_| true), plain);
+        }
+    }
+
+    #[test]
+    fn required_literals_cover_optional_and_case_insensitive_parts() {
+        assert_eq!(
+            required_literals(r"^\s*url\s*="),
+            Some(vec![b"url".to_vec()])
+        );
+        assert_eq!(
+            required_literals(r"(?i)\bfrom\s+(mlserver|ts\.torch)\b"),
+            Some(vec![b"from".to_vec()])
+        );
+        assert_eq!(
+            required_literals(r"\(\s*MLModel\s*\)"),
+            Some(vec![b"MLModel".to_vec()])
+        );
+        // An optional part never yields a required literal.
+        assert_eq!(required_literals(r"(abcdef)?x"), None);
+        assert_eq!(required_literals(r"ab|cdef"), None);
+    }
+}
+
+#[cfg(test)]
+mod prefilter_stats {
+    #[test]
+    #[ignore = "diagnostic: prints which content patterns lack a pre-filter literal"]
+    fn print_prefilter_coverage() {
+        let rules = super::RuleSet::builtin().expect("builtin");
+        for set in &rules.compiled().content_sets {
+            println!(
+                "{}: {} patterns, {} without literal",
+                set.family,
+                set.single.len(),
+                set.prefilter.always.len()
+            );
+            for &pi in &set.prefilter.always {
+                println!("    {}", set.single[pi].as_str());
+            }
+        }
+        if let Some(set) = &rules.compiled().step_set {
+            println!(
+                "step_run: {} patterns, {} without literal",
+                set.single.len(),
+                set.prefilter.always.len()
+            );
+        }
     }
 }
