@@ -5,6 +5,7 @@ use crate::evidence::Snapshot;
 pub mod git;
 pub mod github;
 pub mod local;
+pub mod remote;
 
 /// Options every connector understands.
 #[derive(Debug, Clone)]
