@@ -444,7 +444,7 @@ impl<'a> IncludeResolver<'a> {
                 return None;
             }
         };
-        if stack.iter().any(|p| *p == path) {
+        if stack.contains(&path) {
             diagnostics.push(Diagnostic::warning(
                 "include-cycle",
                 format!(
