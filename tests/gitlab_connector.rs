@@ -82,6 +82,16 @@ async fn self_managed_scan_reads_the_files_and_the_history() {
         "keyset pages followed: {:?}",
         stats.by_family
     );
+    assert_eq!(
+        stats.by_family["graphql"], 1,
+        "all texts in one GraphQL query"
+    );
+    assert_eq!(stats.by_family.get("repository/blobs"), None);
+    assert_eq!(
+        stats.by_family["graphql"], 1,
+        "all texts in one GraphQL query"
+    );
+    assert_eq!(stats.by_family.get("repository/blobs"), None);
 
     // Pipelines over three offset pages (Link on the first, x-next-page after).
     let runs = snap.api.runs.items().unwrap();
@@ -157,7 +167,7 @@ async fn self_managed_scan_reads_the_files_and_the_history() {
     // Every request went under the prefix, with PRIVATE-TOKEN and no bearer.
     for seen in replay.seen() {
         assert!(
-            seen.target.starts_with("/gitlab/api/v4/"),
+            seen.target.starts_with("/gitlab/api/v4/") || seen.target == "/gitlab/api/graphql",
             "{}",
             seen.target
         );
@@ -168,7 +178,7 @@ async fn self_managed_scan_reads_the_files_and_the_history() {
         assert!(!seen.headers.contains_key("authorization"));
     }
     assert!(
-        (30..=60).contains(&stats.total),
+        (25..=40).contains(&stats.total),
         "cold scan used {} requests: {:?}",
         stats.total,
         stats.by_family
@@ -198,6 +208,30 @@ async fn rescan_answers_from_the_etag_and_blob_caches() {
             .iter()
             .all(|s| s.headers.contains_key("if-none-match"))
     );
+}
+
+#[tokio::test]
+async fn texts_come_by_rest_when_graphql_is_refused() {
+    let (replay, fixture) = mature_replay().await;
+    replay.route(
+        "POST",
+        &fixture.graphql_path(),
+        vec![Reply::gitlab_error(403, "403 Forbidden")],
+    );
+    let cache = tempfile::tempdir().unwrap();
+    let (snap, stats) = scan(&options(fixture.api_url(&replay), cache.path()))
+        .await
+        .unwrap();
+    let local = scan_local(&mature_dir(), &ConnectOptions::default()).unwrap();
+    assert_eq!(stats.by_family["graphql"], 1, "tried once, then REST");
+    assert_eq!(
+        u64::from(stats.by_family["repository/blobs"]),
+        local.stats.files_read
+    );
+    assert_eq!(snap.pipelines, local.pipelines);
+    for f in local.files.iter().filter(|f| f.content.is_some()) {
+        assert_eq!(snap.files.get(&f.path), Some(f), "{}", f.path);
+    }
 }
 
 #[tokio::test]
@@ -389,8 +423,13 @@ async fn a_job_token_goes_in_job_token() {
     let cache = tempfile::tempdir().unwrap();
     let mut opts = options(fixture.api_url(&replay), cache.path());
     opts.token = Some(Token::job("job-secret-123"));
-    let (snap, _) = scan(&opts).await.unwrap();
+    let (snap, stats) = scan(&opts).await.unwrap();
     assert_eq!(snap.files.len(), 1);
+    assert_eq!(
+        stats.by_family.get("graphql"),
+        None,
+        "GraphQL refuses job tokens"
+    );
     for seen in replay.seen() {
         assert_eq!(
             seen.headers.get("job-token").map(String::as_str),
@@ -485,10 +524,11 @@ async fn the_request_budget_bounds_a_scan() {
     let (replay, fixture) = mature_replay().await;
     let cache = tempfile::tempdir().unwrap();
     let mut opts = options(fixture.api_url(&replay), cache.path());
-    opts.max_requests = 12;
+    // Project, commit, four tree pages, one GraphQL query: then the budget is spent.
+    opts.max_requests = 7;
     let (snap, stats) = scan(&opts).await.unwrap();
-    assert_eq!(stats.total, 12);
-    assert_eq!(replay.seen().len(), 12);
+    assert_eq!(stats.total, 7);
+    assert_eq!(replay.seen().len(), 7);
     assert!(codes(&snap).contains(&"gitlab-request-budget".to_string()));
     assert!(matches!(snap.api.runs, Observed::NotVisible { .. }));
     opts.max_requests = 1;

@@ -55,6 +55,11 @@ impl GitlabFixture {
         format!("{}{}", replay.base, self.prefix)
     }
 
+    /// `/api/graphql` under the same prefix as `/api/v4`.
+    pub fn graphql_path(&self) -> String {
+        format!("{}/graphql", self.prefix.trim_end_matches("/v4"))
+    }
+
     /// `{prefix}/projects/{id}{rest}`.
     pub fn p(&self, rest: &str) -> String {
         format!("{}/projects/{PROJECT_ID}{rest}", self.prefix)
@@ -127,6 +132,42 @@ impl GitlabFixture {
             };
             replay.get(&target, reply);
         }
+        let by_path: std::collections::HashMap<String, Vec<u8>> = self
+            .repo
+            .files
+            .iter()
+            .map(|f| (f.path.clone(), f.bytes.clone()))
+            .collect();
+        replay.handler("POST", &self.graphql_path(), move |seen| {
+            let request: Value = serde_json::from_str(&seen.body).unwrap_or(Value::Null);
+            let paths = request
+                .pointer("/variables/paths")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
+            let nodes: Vec<Value> = paths
+                .iter()
+                .filter_map(|p| p.as_str())
+                .filter_map(|p| {
+                    let bytes = by_path.get(p)?;
+                    // GitLab gives no text for binary blobs.
+                    let text = match (bytes.contains(&0), std::str::from_utf8(bytes)) {
+                        (false, Ok(t)) => json!(t),
+                        _ => Value::Null,
+                    };
+                    Some(
+                        json!({"path": p, "rawSize": bytes.len().to_string(), "rawTextBlob": text}),
+                    )
+                })
+                .collect();
+            Reply {
+                status: 200,
+                headers: vec![],
+                body: json!({"data": {"project": {"repository": {"blobs": {"nodes": nodes}}}}})
+                    .to_string(),
+                etag: false,
+            }
+        });
         for f in &self.repo.files {
             let encoded = base64::engine::general_purpose::STANDARD.encode(&f.bytes);
             replay.get(

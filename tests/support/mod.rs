@@ -260,6 +260,11 @@ impl Replay {
             .count()
     }
 
+    /// Set the rate-limit budget left (benches that send thousands of requests).
+    pub fn set_remaining(&self, remaining: i64) {
+        self.state.lock().unwrap().remaining = remaining;
+    }
+
     pub fn remaining(&self) -> i64 {
         self.state.lock().unwrap().remaining
     }

@@ -1,17 +1,20 @@
 //! Project, head commit, tree and file texts.
 //!
 //! Files come from the recursive tree listing (keyset pagination, 100 entries a
-//! page); only the texts [`content_wanted`] asks for are fetched, one
-//! `GET /repository/blobs/:sha` each (JSON with base64 content, so bytes arrive
-//! intact for the binary and UTF-8 checks), and kept in the blob cache by sha: an
-//! unchanged file is never fetched twice. GitLab's tree does not give sizes: files
+//! page); only the texts [`content_wanted`] asks for are fetched: in GraphQL
+//! batches of up to [`GRAPHQL_BATCH`] paths (`project.repository.blobs(paths:,
+//! ref:)` → `rawTextBlob`), and by REST `GET /repository/blobs/:sha` (JSON with
+//! base64 content, so bytes arrive intact for the binary and UTF-8 checks) for
+//! what GraphQL did not give (binary or non-text blobs, GraphQL unavailable, a job
+//! token). Texts are kept in the blob cache by sha: an unchanged file is never
+//! fetched twice. GitLab's tree does not give sizes: files
 //! that are not read are recorded with size 0, and the size limit is applied to
 //! the bytes once fetched.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use base64::Engine;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use super::{GitlabError, encode_component};
 use crate::connect::ConnectOptions;
@@ -24,6 +27,8 @@ use crate::evidence::{
 
 /// Tree pages read (100 entries each): 200,000 entries.
 const MAX_TREE_PAGES: usize = 2000;
+/// Paths per GraphQL blobs query (GitLab's default page size for connections).
+pub(crate) const GRAPHQL_BATCH: usize = 100;
 
 /// What the scan needs to know about the project.
 #[derive(Debug, Clone)]
@@ -185,6 +190,7 @@ pub(crate) async fn collect(
     client: &mut Client,
     project: &Project,
     head: &Head,
+    use_graphql: bool,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Result<(FileSet, ScanStats), GitlabError> {
     let max_file_size = ConnectOptions::default().max_file_size;
@@ -294,12 +300,40 @@ pub(crate) async fn collect(
         });
     }
 
+    let mut from_graphql: HashMap<String, (BlobEntry, u64)> = HashMap::new();
+    if use_graphql {
+        let missing: Vec<&TreeBlob> = wanted
+            .iter()
+            .filter(|b| client.cache().and_then(|c| c.get_blob(&b.sha)).is_none())
+            .collect();
+        for batch in missing.chunks(GRAPHQL_BATCH) {
+            match graphql_batch(client, project, &head.sha, batch).await {
+                Ok(Some(found)) => from_graphql.extend(found),
+                // GraphQL is not usable here: REST for the rest.
+                Ok(None) | Err(ClientError::Budget | ClientError::Network(_)) => break,
+                Err(ClientError::Fatal(stop)) => return Err(stop.into()),
+            }
+        }
+    }
+
     let mut budget_hit = false;
     for blob in wanted {
-        let cached = client.cache().and_then(|c| c.get_blob(&blob.sha));
+        let cached = match from_graphql.remove(&blob.path) {
+            Some((entry, _)) => {
+                if let Some(cache) = client.cache() {
+                    cache.put_blob(&blob.sha, &entry);
+                }
+                Some(entry)
+            }
+            None => client
+                .cache()
+                .and_then(|c| c.get_blob(&blob.sha))
+                .inspect(|_| {
+                    client.stats.blobs_from_cache += 1;
+                }),
+        };
         let (entry, size) = match cached {
             Some(entry) => {
-                client.stats.blobs_from_cache += 1;
                 let size = entry.text.as_ref().map(|t| t.len() as u64).unwrap_or(0);
                 (Some(entry), size)
             }
@@ -351,6 +385,54 @@ pub(crate) async fn collect(
     records.sort_by(|a, b| a.path.cmp(&b.path));
     let stats = scan_stats(&records);
     Ok((FileSet::new(records), stats))
+}
+
+/// One GraphQL query for up to [`GRAPHQL_BATCH`] paths at `sha`: the text
+/// blobs found, by path. `Ok(None)`: GraphQL is not usable (an error, no project).
+async fn graphql_batch(
+    client: &mut Client,
+    project: &Project,
+    sha: &str,
+    batch: &[&TreeBlob],
+) -> Result<Option<HashMap<String, (BlobEntry, u64)>>, ClientError> {
+    let query = "query($path: ID!, $ref: String!, $paths: [String!]!) { project(fullPath: $path) { repository { blobs(ref: $ref, paths: $paths) { nodes { path rawSize rawTextBlob } } } } }";
+    // Variables carry the paths, so no path can break out of the query text.
+    let body = json!({
+        "query": query,
+        "variables": {
+            "path": project.path,
+            "ref": sha,
+            "paths": batch.iter().map(|b| b.path.as_str()).collect::<Vec<_>>(),
+        },
+    });
+    let Outcome::Ok { body, .. } = client.graphql(&body).await? else {
+        return Ok(None);
+    };
+    let Ok(v) = serde_json::from_str::<Value>(&body) else {
+        return Ok(None);
+    };
+    let Some(nodes) = v
+        .pointer("/data/project/repository/blobs/nodes")
+        .and_then(Value::as_array)
+    else {
+        return Ok(None);
+    };
+    let mut found = HashMap::new();
+    for node in nodes {
+        // No text (binary, too large for GraphQL): read by REST, which gives bytes.
+        let (Some(path), Some(text)) = (str_of(node, "/path"), str_of(node, "/rawTextBlob")) else {
+            continue;
+        };
+        let size = node
+            .get("rawSize")
+            .and_then(|s| {
+                s.as_u64()
+                    .or_else(|| s.as_str().and_then(|s| s.parse().ok()))
+            })
+            .unwrap_or(text.len() as u64);
+        found.insert(path, (entry_from_bytes(text.into_bytes()), size));
+    }
+    Ok(Some(found))
 }
 
 /// One blob by sha: its classified bytes and size. `Ok(None)`: not readable (a

@@ -263,6 +263,15 @@ pub(crate) fn encode_component(text: &str) -> String {
     out
 }
 
+/// `https://host/prefix/api/v4` → `https://host/prefix/api/graphql`.
+pub(crate) fn graphql_url(api_url: &str) -> String {
+    let api = api_url.trim_end_matches('/');
+    match api.strip_suffix("/v4") {
+        Some(base) => format!("{base}/graphql"),
+        None => format!("{api}/graphql"),
+    }
+}
+
 pub(crate) fn new_client(opts: &GitlabOptions) -> Result<shared::Client, GitlabError> {
     let cache_dir = match &opts.cache_dir {
         Some(dir) if dir.as_os_str().is_empty() => None,
@@ -271,7 +280,7 @@ pub(crate) fn new_client(opts: &GitlabOptions) -> Result<shared::Client, GitlabE
     };
     shared::Client::new(ClientConfig {
         api_url: opts.api_url.trim_end_matches('/').to_string(),
-        graphql_url: None,
+        graphql_url: Some(graphql_url(&opts.api_url)),
         credential: opts.token.as_ref().map(Token::credential),
         cache_dir,
         max_requests: opts.max_requests,
@@ -294,7 +303,14 @@ pub async fn scan(
     let project = files::project(&mut client, &path).await?;
     let head = files::resolve_head(&mut client, &project, opts.git_ref.as_deref()).await?;
     let (file_set, scan_stats) = match &head {
-        Some(head) => files::collect(&mut client, &project, head, &mut diagnostics).await?,
+        Some(head) => {
+            // GitLab's GraphQL API does not accept job tokens.
+            let graphql = opts
+                .token
+                .as_ref()
+                .is_none_or(|t| t.kind() == TokenKind::Private);
+            files::collect(&mut client, &project, head, graphql, &mut diagnostics).await?
+        }
         None => {
             diagnostics.push(Diagnostic::info(
                 "empty-repository",
@@ -414,6 +430,10 @@ mod tests {
             "https://example.com/api/v4"
         );
         assert_eq!(encode_component("g/sub/p"), "g%2Fsub%2Fp");
+        assert_eq!(
+            graphql_url("https://example.com/gitlab/api/v4/"),
+            "https://example.com/gitlab/api/graphql"
+        );
         assert_eq!(encode_component("a b.yml"), "a%20b.yml");
     }
 }
