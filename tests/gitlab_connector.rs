@@ -535,3 +535,57 @@ async fn the_request_budget_bounds_a_scan() {
     let err = scan(&opts).await.unwrap_err();
     assert!(matches!(err, GitlabError::BudgetExhausted { .. }), "{err}");
 }
+
+#[test]
+fn the_cli_scans_a_self_managed_project_without_printing_the_token() {
+    let replay = Replay::start_gitlab_in_thread();
+    let fixture = GitlabFixture::from_dir(&mature_dir()).with_prefix("/gitlab/api/v4");
+    fixture.install(&replay);
+    let output = assert_cmd::Command::cargo_bin("mlops-maturity")
+        .unwrap()
+        .args([
+            "scan",
+            &format!("gitlab:{PROJECT}"),
+            "--gitlab-url",
+            &format!("{}/gitlab", replay.base),
+            "--no-cache",
+            "-f",
+            "json",
+        ])
+        .env("GITLAB_TOKEN", SECRET)
+        .env_remove("CI_JOB_TOKEN")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("gitlab: ") && stderr.contains(" requests"),
+        "{stderr}"
+    );
+    assert!(!stdout.contains(SECRET) && !stderr.contains(SECRET));
+    assert!(stdout.contains("gitlab:ml-group/platform/fraud-detector"));
+    assert!(
+        replay
+            .seen()
+            .iter()
+            .all(|s| s.headers.get("private-token").map(String::as_str) == Some(SECRET))
+    );
+
+    // A token variable named but unset is a usage error, not an anonymous scan.
+    let output = assert_cmd::Command::cargo_bin("mlops-maturity")
+        .unwrap()
+        .args([
+            "scan",
+            &format!("gitlab:{PROJECT}"),
+            "--gitlab-url",
+            &format!("{}/gitlab", replay.base),
+            "--token-env",
+            "NO_SUCH_TOKEN_VAR",
+        ])
+        .env_remove("NO_SUCH_TOKEN_VAR")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("NO_SUCH_TOKEN_VAR"));
+}
