@@ -117,10 +117,17 @@ impl GitlabFixture {
         for (i, page) in pages.iter().enumerate() {
             let mut reply = Reply::value(&Value::Array(page.clone()));
             if i + 1 < pages.len() {
+                // GitLab builds links from its external URL: behind a proxy that
+                // may be another scheme and host than the one the client uses.
+                let origin = if i == 0 {
+                    "https://gitlab.internal.example"
+                } else {
+                    "{BASE}"
+                };
                 reply = reply.header(
                     "link",
                     format!(
-                        "<{{BASE}}{tree_path}?id={PROJECT_ID}&pagination=keyset&per_page=100&recursive=true&ref={HEAD_SHA}&page_token=tok{}>; rel=\"next\"",
+                        "<{origin}{tree_path}?id={PROJECT_ID}&pagination=keyset&per_page=100&recursive=true&ref={HEAD_SHA}&page_token=tok{}>; rel=\"next\"",
                         i + 1
                     ),
                 );

@@ -25,6 +25,7 @@ const GITHUB: Flavor = Flavor {
     // GitHub: "wait at least one minute" when a secondary limit gives no retry-after.
     unnamed_limit_backoff: Duration::from_secs(60),
     next_page_header: false,
+    rebase_links: false,
 };
 
 /// Failures of one request that are not a status.

@@ -45,6 +45,7 @@ const GITLAB: Flavor = Flavor {
     // A 429 without Retry-After: GitLab's throttles reset within a minute.
     unnamed_limit_backoff: Duration::from_secs(60),
     next_page_header: true,
+    rebase_links: true,
 };
 
 /// Which header carries the token.

@@ -45,6 +45,11 @@ pub(crate) struct Flavor {
     pub unnamed_limit_backoff: Duration,
     /// Read `x-next-page` (GitLab offset pagination) when there is no `Link: rel="next"`.
     pub next_page_header: bool,
+    /// Follow a next-page link that names another origin under the same API path
+    /// by asking our own origin for that path (GitLab builds links from its
+    /// configured external URL, which behind a proxy may differ in scheme or host
+    /// from the URL we were given). The token still goes to our origin only.
+    pub rebase_links: bool,
 }
 
 /// The authentication header and the secret in it. Never printed: `Debug` hides it.
@@ -302,17 +307,25 @@ impl Client {
 
     /// The next page: `Link: rel="next"`, else (GitLab) `x-next-page` put into this URL.
     fn next_page(&self, headers: &HeaderMap, url: &str) -> Option<String> {
-        let next = link_next(headers).or_else(|| {
-            if !self.flavor.next_page_header {
-                return None;
-            }
-            let page = headers
-                .get("x-next-page")
-                .and_then(|v| v.to_str().ok())
-                .map(str::trim)
-                .filter(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))?;
-            Some(with_query_param(url, "page", page))
-        });
+        let next = link_next(headers)
+            .map(|link| {
+                if self.flavor.rebase_links && !self.same_origin(&link) {
+                    self.rebase(&link).unwrap_or(link)
+                } else {
+                    link
+                }
+            })
+            .or_else(|| {
+                if !self.flavor.next_page_header {
+                    return None;
+                }
+                let page = headers
+                    .get("x-next-page")
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::trim)
+                    .filter(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))?;
+                Some(with_query_param(url, "page", page))
+            });
         next.filter(|n| self.same_origin(n))
     }
 
@@ -516,12 +529,30 @@ impl Client {
         tokio::time::sleep(wait).await;
     }
 
+    /// `scheme://other-host/PREFIX/api/v4/x?y` → `{api_url}/x?y` when the link's
+    /// path starts with our API path; `None` otherwise.
+    fn rebase(&self, link: &str) -> Option<String> {
+        let api_path = path_of(&self.api_url)?;
+        let link_path = path_of(link)?;
+        let rest = link_path.strip_prefix(api_path)?;
+        (rest.starts_with('/') || rest.starts_with('?')).then(|| format!("{}{rest}", self.api_url))
+    }
+
     /// Only follow links to the API we were pointed at: the token must not travel
     /// to a host named by a response.
     pub fn same_origin(&self, url: &str) -> bool {
         url.strip_prefix(&self.api_url)
             .is_some_and(|rest| rest.starts_with('/') || rest.starts_with('?'))
     }
+}
+
+/// The path and query of an absolute URL (`/` when it has none).
+fn path_of(url: &str) -> Option<&str> {
+    let after_scheme = url.split_once("://")?.1;
+    Some(match after_scheme.find(['/', '?']) {
+        Some(i) => after_scheme.get(i..)?,
+        None => "/",
+    })
 }
 
 /// `url` with `name=value` set in its query (replacing an existing `name`).
@@ -625,6 +656,7 @@ mod tests {
         permissions_header: None,
         unnamed_limit_backoff: Duration::from_secs(1),
         next_page_header: true,
+        rebase_links: true,
     };
 
     fn client(api_url: &str) -> Client {
@@ -685,7 +717,20 @@ mod tests {
             c.next_page(&last, "https://gl.example/gitlab/api/v4/x"),
             None
         );
-        // A Link to another host is never followed.
+        // A Link to another host is never followed there: under our API path it is
+        // asked of our own origin (GitLab's external URL behind a proxy), else dropped.
+        let mut proxied = HeaderMap::new();
+        proxied.insert(
+            "link",
+            HeaderValue::from_static(
+                "<http://internal:8080/gitlab/api/v4/projects/1/repository/tree?page_token=x>; rel=\"next\"",
+            ),
+        );
+        assert_eq!(
+            c.next_page(&proxied, "https://gl.example/gitlab/api/v4/x")
+                .as_deref(),
+            Some("https://gl.example/gitlab/api/v4/projects/1/repository/tree?page_token=x")
+        );
         let mut evil = HeaderMap::new();
         evil.insert(
             "link",
@@ -695,6 +740,8 @@ mod tests {
             c.next_page(&evil, "https://gl.example/gitlab/api/v4/x"),
             None
         );
+        assert_eq!(path_of("https://h"), Some("/"));
+        assert_eq!(path_of("https://h?x=1"), Some("?x=1"));
     }
 
     #[test]
