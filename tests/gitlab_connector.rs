@@ -589,3 +589,41 @@ fn the_cli_scans_a_self_managed_project_without_printing_the_token() {
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("NO_SUCH_TOKEN_VAR"));
 }
+
+#[tokio::test]
+async fn an_empty_project_and_an_unknown_ref() {
+    let replay = Replay::start_gitlab().await;
+    replay.get(
+        &format!("/api/v4/projects/{PROJECT_ENCODED}"),
+        Reply::value(&serde_json::json!({
+            "id": support::gitlab::PROJECT_ID, "path_with_namespace": PROJECT,
+            "default_branch": null, "empty_repo": true,
+        })),
+    );
+    let cache = tempfile::tempdir().unwrap();
+    let api = format!("{}/api/v4", replay.base);
+    let (snap, _) = scan(&options(api.clone(), cache.path())).await.unwrap();
+    assert!(snap.files.is_empty() && snap.pipelines.is_empty());
+    assert!(codes(&snap).contains(&"empty-repository".to_string()));
+    assert_eq!(snap.source.revision, None);
+
+    let mut opts = options(api, cache.path());
+    opts.git_ref = Some("no/such-branch".into());
+    let err = scan(&opts).await.unwrap_err();
+    assert!(
+        matches!(&err, GitlabError::RefNotFound { git_ref, .. } if git_ref == "no/such-branch"),
+        "{err}"
+    );
+    let asked = replay
+        .seen()
+        .into_iter()
+        .find(|s| s.path().contains("/repository/commits/"))
+        .unwrap();
+    assert!(
+        asked
+            .target
+            .ends_with("/repository/commits/no%2Fsuch-branch"),
+        "a ref is one encoded path segment: {}",
+        asked.target
+    );
+}
