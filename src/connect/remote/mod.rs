@@ -1,9 +1,9 @@
 //! What the API connectors (GitHub, GitLab) share: the retrying, rate-limit-aware
-//! HTTP client with request counting and a budget ([`client`]), the persistent
-//! ETag and blob cache ([`cache`]), timestamp arithmetic ([`time`]) and the
-//! classification of fetched file bytes ([`files`]). Provider differences are
-//! data: a [`client::Flavor`] (rate-limit and pagination headers) and a
-//! [`client::Credential`] (which header carries the token).
+//! HTTP client with request counting and a budget (`client`), the persistent
+//! ETag and blob cache (`cache`), timestamp arithmetic (`time`) and the
+//! classification of fetched file bytes (`files`). Provider differences are
+//! data: a `Flavor` (rate-limit and pagination headers) and a `Credential`
+//! (which header carries the token).
 
 use std::collections::BTreeMap;
 
