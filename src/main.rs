@@ -161,8 +161,12 @@ struct CommentArgs {
 
 #[derive(Debug, clap::Args)]
 struct ScanArgs {
-    /// Local checkout to scan, or `github:OWNER/REPO` to scan through the GitHub API.
-    #[arg(default_value = ".", value_name = "PATH|github:OWNER/REPO")]
+    /// Local checkout to scan, `github:OWNER/REPO` to scan through the GitHub API, or
+    /// `gitlab:GROUP/PROJECT` through the GitLab API.
+    #[arg(
+        default_value = ".",
+        value_name = "PATH|github:OWNER/REPO|gitlab:GROUP/PROJECT"
+    )]
     path: PathBuf,
     /// Report format.
     #[arg(long, short = 'f', value_enum, default_value_t = ReportFormat::Text)]
@@ -201,15 +205,20 @@ struct ScanArgs {
     /// Regex an environment name must match to count as production in history metrics.
     #[arg(long, value_name = "REGEX")]
     production_pattern: Option<String>,
-    /// Branch, tag or commit to scan (github: targets; default: the default branch).
+    /// Branch, tag or commit to scan (github: and gitlab: targets; default: the default branch).
     #[arg(long = "ref", value_name = "REF")]
     git_ref: Option<String>,
-    /// Read the API token from this environment variable instead of GITHUB_TOKEN / GH_TOKEN.
+    /// Read the API token from this environment variable instead of GITHUB_TOKEN / GH_TOKEN
+    /// (GitLab: GITLAB_TOKEN, then CI_JOB_TOKEN).
     #[arg(long, value_name = "VAR")]
     token_env: Option<String>,
     /// GitHub Enterprise Server API URL, e.g. https://github.example.com/api/v3.
     #[arg(long, value_name = "URL")]
     github_url: Option<String>,
+    /// Self-managed GitLab URL, e.g. https://gitlab.example.com or https://example.com/gitlab
+    /// (default: https://gitlab.com).
+    #[arg(long, value_name = "URL")]
+    gitlab_url: Option<String>,
     /// Do not use or update the on-disk ETag cache of API responses.
     #[arg(long)]
     no_cache: bool,
@@ -436,10 +445,16 @@ fn read_model_registry(
     options.model_names = section.models;
     options.name_pattern = section.model_pattern;
     options.repo_urls = if remote {
-        target
-            .strip_prefix("github:")
-            .map(|r| vec![format!("https://github.com/{r}")])
-            .unwrap_or_default()
+        let web = |prefix: &str, host: &str| {
+            target
+                .strip_prefix(prefix)
+                .map(|r| format!("{}/{r}", host.trim_end_matches('/')))
+        };
+        let gitlab_host = args.gitlab_url.as_deref().unwrap_or("https://gitlab.com");
+        web("github:", "https://github.com")
+            .or_else(|| web("gitlab:", gitlab_host))
+            .into_iter()
+            .collect()
     } else {
         mlflow::remote_urls(&args.path)
     };
@@ -484,9 +499,54 @@ fn merge_findings(detection: &mut detect::Detection, extra: &[detect::PracticeFi
         .sort_by(|a, b| a.practice.cmp(&b.practice));
 }
 
+/// Scan a `gitlab:GROUP/PROJECT` target through the API.
+fn scan_gitlab(args: &ScanArgs, target: &str) -> anyhow::Result<Snapshot> {
+    use connect::gitlab;
+    let mut options = gitlab::GitlabOptions {
+        token: gitlab::Token::from_env(args.token_env.as_deref()),
+        git_ref: args.git_ref.clone(),
+        ..Default::default()
+    };
+    if let Some(url) = &args.gitlab_url {
+        options.api_url = gitlab::api_url_for(url);
+    }
+    if args.no_cache {
+        options.cache_dir = Some(PathBuf::new());
+    }
+    if options.token.is_none() {
+        match &args.token_env {
+            Some(var) => {
+                return Err(usage(
+                    format!("--token-env {var}: the variable is not set or empty"),
+                    "export the token in that variable, or drop --token-env to use GITLAB_TOKEN",
+                ));
+            }
+            None => eprintln!(
+                "note: no GITLAB_TOKEN / CI_JOB_TOKEN: scanning anonymously (public data only)"
+            ),
+        }
+    }
+    let (snapshot, stats) = connect::scan_gitlab(target, &options).map_err(|e| {
+        let help = match e {
+            gitlab::GitlabError::InvalidTarget(_) => "write the target as gitlab:GROUP/PROJECT",
+            gitlab::GitlabError::Unauthorized { .. } => {
+                "set a valid token with the read_api scope in GITLAB_TOKEN (or name the variable with --token-env)"
+            }
+            gitlab::GitlabError::RateLimited { .. } => "scan again after the reset time",
+            _ => "see docs/gitlab.md for the scopes and roles each kind of evidence needs",
+        };
+        usage(e.to_string(), help)
+    })?;
+    eprintln!(
+        "gitlab: {} requests ({} answered 304 from the cache)",
+        stats.total, stats.not_modified
+    );
+    Ok(snapshot)
+}
+
 fn scan(args: ScanArgs) -> anyhow::Result<ExitCode> {
     let target = args.path.to_string_lossy().to_string();
-    let remote = target.starts_with("github:");
+    let remote = target.starts_with("github:") || target.starts_with("gitlab:");
     if !remote {
         check_path(&args.path)?;
     }
@@ -510,7 +570,9 @@ fn scan(args: ScanArgs) -> anyhow::Result<ExitCode> {
             )
         })?;
     }
-    let snapshot = if remote {
+    let snapshot = if target.starts_with("gitlab:") {
+        scan_gitlab(&args, &target)?
+    } else if remote {
         scan_github(&args, &target)?
     } else {
         connect::scan_local(&args.path, &options)

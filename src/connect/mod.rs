@@ -1,11 +1,13 @@
-//! Connectors: turn a target (a local checkout, later GitHub or GitLab) into a [`Snapshot`].
+//! Connectors: turn a target (a local checkout, a GitHub repository, a GitLab project) into a [`Snapshot`].
 
 use crate::evidence::Snapshot;
 
 pub mod git;
 pub mod github;
+pub mod gitlab;
 pub mod local;
 pub mod mlflow;
+pub mod remote;
 
 /// Options every connector understands.
 #[derive(Debug, Clone)]
@@ -64,4 +66,15 @@ pub fn scan_github(
 ) -> Result<(Snapshot, github::RequestStats), github::GithubError> {
     let (owner, repo) = github::parse_target(target)?;
     github::scan_blocking(&owner, &repo, options)
+}
+
+/// Scan `gitlab:GROUP/…/PROJECT` through the GitLab API (see [`gitlab::scan`]);
+/// blocks on a current-thread runtime. Returns the snapshot with parsed pipelines
+/// and the request counters.
+pub fn scan_gitlab(
+    target: &str,
+    options: &gitlab::GitlabOptions,
+) -> Result<(Snapshot, gitlab::RequestStats), gitlab::GitlabError> {
+    let path = gitlab::parse_target(target)?;
+    gitlab::scan_blocking(&path, options)
 }

@@ -269,3 +269,21 @@ pub fn parse_all(files: &FileSet, diagnostics: &mut Vec<Diagnostic>) -> Vec<Pipe
     pipelines.extend(jenkins::parse_jenkinsfiles(files, diagnostics));
     pipelines
 }
+
+/// [`parse_all`], with GitLab CI's non-local includes answered by `source` (the
+/// GitLab API connector); without one they are recorded as unresolved.
+pub fn parse_all_with_includes(
+    files: &FileSet,
+    source: &dyn gitlab::IncludeSource,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Vec<Pipeline> {
+    let mut pipelines = Vec::new();
+    pipelines.extend(github::parse_workflows(files, diagnostics));
+    pipelines.extend(gitlab::parse_pipelines_with(
+        files,
+        Some(source),
+        diagnostics,
+    ));
+    pipelines.extend(jenkins::parse_jenkinsfiles(files, diagnostics));
+    pipelines
+}

@@ -1,5 +1,9 @@
-//! A loopback HTTP server that replays GitHub API answers, for tests and benches
-//! that must never reach github.com.
+//! A loopback HTTP server that replays GitHub (or GitLab) API answers, for tests
+//! and benches that must never reach github.com or gitlab.com.
+//!
+//! GitLab flavour ([`Replay::start_gitlab`]): `RateLimit-Limit/Remaining/Reset/
+//! Observed` headers instead of `x-ratelimit-*`, every answer counted (GitLab
+//! counts 304s too), GitLab-shaped error bodies ([`Reply::gitlab_error`]).
 //!
 //! Answers are shaped like GitHub's documented ones: JSON bodies, `Link` pagination
 //! headers, `x-ratelimit-*` headers (a 304 does not consume the limit, as on
@@ -9,6 +13,7 @@
 #![allow(dead_code)]
 
 pub mod fixture;
+pub mod gitlab;
 
 use std::collections::{BTreeMap, VecDeque};
 use std::net::SocketAddr;
@@ -61,6 +66,15 @@ impl Reply {
             etag: false,
         }
     }
+    /// A GitLab error: `{"message": "404 Project Not Found"}`.
+    pub fn gitlab_error(status: u16, message: &str) -> Self {
+        Reply {
+            status,
+            headers: Vec::new(),
+            body: serde_json::json!({ "message": message }).to_string(),
+            etag: false,
+        }
+    }
     pub fn header(mut self, name: &str, value: impl Into<String>) -> Self {
         self.headers.push((name.to_ascii_lowercase(), value.into()));
         self
@@ -102,6 +116,8 @@ struct State {
     seen: Vec<Seen>,
     /// Primary limit left (decremented by every answer but a 304).
     remaining: i64,
+    /// Answer like GitLab (rate-limit header names, server).
+    gitlab: bool,
 }
 
 #[derive(Clone)]
@@ -134,10 +150,20 @@ fn weak_etag(body: &str) -> String {
 impl Replay {
     /// Start on 127.0.0.1 with an ephemeral port, on the current tokio runtime.
     pub async fn start() -> Replay {
+        Self::start_flavoured(false).await
+    }
+
+    /// [`Replay::start`] answering with GitLab's headers.
+    pub async fn start_gitlab() -> Replay {
+        Self::start_flavoured(true).await
+    }
+
+    async fn start_flavoured(gitlab: bool) -> Replay {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let state = Arc::new(Mutex::new(State {
-            remaining: 5000,
+            remaining: if gitlab { 2000 } else { 5000 },
+            gitlab,
             ..Default::default()
         }));
         let replay = Replay {
@@ -161,6 +187,15 @@ impl Replay {
 
     /// Start on a background thread with its own runtime, for synchronous callers.
     pub fn start_in_thread() -> Replay {
+        Self::start_in_thread_flavoured(false)
+    }
+
+    /// [`Replay::start_in_thread`] answering with GitLab's headers.
+    pub fn start_gitlab_in_thread() -> Replay {
+        Self::start_in_thread_flavoured(true)
+    }
+
+    fn start_in_thread_flavoured(gitlab: bool) -> Replay {
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
             let rt = tokio::runtime::Builder::new_multi_thread()
@@ -169,7 +204,7 @@ impl Replay {
                 .build()
                 .unwrap();
             rt.block_on(async move {
-                tx.send(Replay::start().await).unwrap();
+                tx.send(Replay::start_flavoured(gitlab).await).unwrap();
                 std::future::pending::<()>().await;
             });
         });
@@ -223,6 +258,11 @@ impl Replay {
             .iter()
             .filter(|s| s.method == method && s.path().starts_with(prefix))
             .count()
+    }
+
+    /// Set the rate-limit budget left (benches that send thousands of requests).
+    pub fn set_remaining(&self, remaining: i64) {
+        self.state.lock().unwrap().remaining = remaining;
     }
 
     pub fn remaining(&self) -> i64 {
@@ -294,7 +334,7 @@ async fn serve(
         status: 0,
     };
 
-    let (status, reply_headers, reply_body) = {
+    let (status, reply_headers, reply_body, gitlab) = {
         let mut st = state.lock().unwrap();
         let reply = find(&mut st, &seen).unwrap_or_else(|| Reply::status(404, "Not Found"));
         let mut headers = reply.headers.clone();
@@ -308,7 +348,27 @@ async fn serve(
             }
             headers.push(("etag".into(), etag));
         }
-        if status != 304 && !headers.iter().any(|(k, _)| k == "x-ratelimit-remaining") {
+        let gitlab = st.gitlab;
+        if gitlab && !headers.iter().any(|(k, _)| k == "ratelimit-remaining") {
+            // GitLab counts every request, 304s included.
+            st.remaining -= 1;
+            let reset = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_secs()
+                + 60;
+            headers.push(("ratelimit-limit".into(), "2000".into()));
+            headers.push((
+                "ratelimit-observed".into(),
+                (2000 - st.remaining).to_string(),
+            ));
+            headers.push((
+                "ratelimit-remaining".into(),
+                st.remaining.max(0).to_string(),
+            ));
+            headers.push(("ratelimit-reset".into(), reset.to_string()));
+        }
+        if !gitlab && status != 304 && !headers.iter().any(|(k, _)| k == "x-ratelimit-remaining") {
             st.remaining -= 1;
         }
         let resource = if seen.target.starts_with("/graphql") || seen.target.ends_with("/graphql") {
@@ -316,7 +376,7 @@ async fn serve(
         } else {
             "core"
         };
-        if !headers.iter().any(|(k, _)| k == "x-ratelimit-remaining") {
+        if !gitlab && !headers.iter().any(|(k, _)| k == "x-ratelimit-remaining") {
             let reset = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .unwrap()
@@ -336,7 +396,7 @@ async fn serve(
         }
         seen.status = status;
         st.seen.push(seen);
-        (status, headers, body)
+        (status, headers, body, gitlab)
     };
 
     if status == 0 {
@@ -345,6 +405,7 @@ async fn serve(
     let reason = match status {
         200 => "OK",
         304 => "Not Modified",
+        401 => "Unauthorized",
         403 => "Forbidden",
         404 => "Not Found",
         409 => "Conflict",
@@ -353,8 +414,9 @@ async fn serve(
         502 => "Bad Gateway",
         _ => "Status",
     };
+    let server = if gitlab { "nginx" } else { "github.com" };
     let mut out =
-        format!("HTTP/1.1 {status} {reason}\r\nconnection: close\r\nserver: github.com\r\n");
+        format!("HTTP/1.1 {status} {reason}\r\nconnection: close\r\nserver: {server}\r\n");
     if status != 304 {
         out.push_str("content-type: application/json; charset=utf-8\r\n");
         out.push_str(&format!("content-length: {}\r\n", reply_body.len()));

@@ -8,15 +8,15 @@
 //! give the same [`FileSet`] for the same tree.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
 
 use base64::Engine;
 use serde_json::{Value, json};
 
 use super::GithubError;
-use super::cache::BlobEntry;
 use super::client::{Client, ClientError, Outcome};
 use crate::connect::ConnectOptions;
+use crate::connect::remote::cache::BlobEntry;
+use crate::connect::remote::files::{entry_from_bytes, record_from_entry, scan_stats, skipped};
 use crate::evidence::{
     Diagnostic, FileSet, Location, RepoFile, ScanStats, SkipReason, content_wanted,
 };
@@ -26,8 +26,6 @@ use crate::evidence::{
 pub(crate) const GRAPHQL_BATCH: usize = 100;
 /// Sum of blob sizes per GraphQL query.
 const GRAPHQL_BATCH_BYTES: u64 = 8 * 1024 * 1024;
-/// Bytes inspected for NUL when deciding whether a file is binary (as git and the local connector do).
-const BINARY_SNIFF_BYTES: usize = 8 * 1024;
 
 pub(crate) struct Target {
     pub owner: String,
@@ -374,18 +372,7 @@ pub(crate) async fn collect(
         });
     }
 
-    let mut stats = ScanStats::default();
-    for f in &records {
-        stats.files_seen += 1;
-        match (&f.content, &f.skipped) {
-            (Some(text), _) => {
-                stats.files_read += 1;
-                stats.bytes_read += text.len() as u64;
-            }
-            (None, Some(SkipReason::NotOfInterest)) => {}
-            (None, _) => stats.files_skipped += 1,
-        }
-    }
+    let stats = scan_stats(&records);
     Ok((FileSet::new(records), stats))
 }
 
@@ -412,7 +399,7 @@ async fn fetch_texts(
     for blob in blobs {
         match client.cache().and_then(|c| c.get_blob(&blob.sha)) {
             Some(entry) => {
-                client.stats.blobs_from_cache += 1;
+                client.stats_mut().blobs_from_cache += 1;
                 done.push((blob, Some(entry)));
             }
             None => to_fetch.push(blob),
@@ -614,76 +601,6 @@ async fn resolve_links(
         }
     }
     Ok(resolved)
-}
-
-fn skipped(path: String, size: u64, reason: SkipReason) -> RepoFile {
-    RepoFile {
-        path,
-        size,
-        content: None,
-        skipped: Some(reason),
-    }
-}
-
-fn record_from_entry(
-    path: String,
-    size: u64,
-    entry: &BlobEntry,
-    diagnostics: &mut Vec<Diagnostic>,
-) -> RepoFile {
-    if entry.binary {
-        diagnostics.push(Diagnostic::info(
-            "binary-file",
-            "contains NUL bytes (binary): not read",
-            Some(Location::file(path.clone())),
-        ));
-        return skipped(path, size, SkipReason::Binary);
-    }
-    match &entry.text {
-        Some(text) => {
-            let skip = if entry.not_utf8 {
-                diagnostics.push(Diagnostic::info(
-                    "not-utf8",
-                    "not valid UTF-8: decoded lossily",
-                    Some(Location::file(path.clone())),
-                ));
-                Some(SkipReason::NotUtf8)
-            } else {
-                None
-            };
-            RepoFile {
-                path,
-                size,
-                content: Some(Arc::from(text.as_str())),
-                skipped: skip,
-            }
-        }
-        None => skipped(path, size, SkipReason::Unreadable),
-    }
-}
-
-/// Classify raw blob bytes exactly as the local connector classifies a file.
-fn entry_from_bytes(bytes: Vec<u8>) -> BlobEntry {
-    let sniff = &bytes[..bytes.len().min(BINARY_SNIFF_BYTES)];
-    if memchr::memchr(0, sniff).is_some() {
-        return BlobEntry {
-            binary: true,
-            text: None,
-            not_utf8: false,
-        };
-    }
-    match String::from_utf8(bytes) {
-        Ok(text) => BlobEntry {
-            binary: false,
-            text: Some(text),
-            not_utf8: false,
-        },
-        Err(e) => BlobEntry {
-            binary: false,
-            text: Some(String::from_utf8_lossy(e.as_bytes()).into_owned()),
-            not_utf8: true,
-        },
-    }
 }
 
 /// One GraphQL query for a batch of blobs. `Ok(None)`: GraphQL is not usable here

@@ -16,20 +16,17 @@
 //!
 //! [`Observed::NotVisible`]: crate::evidence::Observed::NotVisible
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use serde::Serialize;
-
 use crate::evidence::{Snapshot, Source};
 
 mod api;
-mod cache;
 mod client;
 mod files;
-mod time;
+
+use crate::connect::remote::time;
 
 pub use client::API_VERSION;
 
@@ -114,34 +111,7 @@ impl Default for GithubOptions {
     }
 }
 
-/// Counters about the requests of one scan.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
-pub struct RequestStats {
-    /// Requests sent (each retry and each 304 included).
-    pub total: u32,
-    /// Requests per endpoint family (`repo`, `git/trees`, `graphql`, `actions/runs`, …).
-    pub by_family: BTreeMap<String, u32>,
-    /// Answers `304 Not Modified` (served from the cache; not counted by GitHub).
-    pub not_modified: u32,
-    /// Resends after a 5xx, a timeout or a dropped connection.
-    pub retries: u32,
-    /// Seconds spent waiting for rate limits and retry backoff.
-    pub waited_seconds: f64,
-    /// File texts taken from the blob cache instead of the network.
-    pub blobs_from_cache: u32,
-}
-
-impl RequestStats {
-    pub(crate) fn count(&mut self, family: &str) {
-        self.total += 1;
-        *self.by_family.entry(family.to_string()).or_insert(0) += 1;
-    }
-
-    /// Requests GitHub counts against the primary rate limit (304s are free).
-    pub fn counted_against_limit(&self) -> u32 {
-        self.total.saturating_sub(self.not_modified)
-    }
-}
+pub use crate::connect::remote::RequestStats;
 
 /// What stops a GitHub scan. Everything recoverable is a diagnostic instead.
 /// No variant ever carries the token.
@@ -249,7 +219,7 @@ pub async fn scan(
         d.message = client.redact(&d.message);
     }
     snapshot.diagnostics = diagnostics;
-    Ok((snapshot, client.stats))
+    Ok((snapshot, client.into_stats()))
 }
 
 /// [`scan`] on a current-thread tokio runtime, for synchronous callers (the CLI).
@@ -337,17 +307,5 @@ mod tests {
         ] {
             assert!(parse_target(bad).is_err(), "{bad}");
         }
-    }
-
-    #[test]
-    fn stats_count_families() {
-        let mut s = RequestStats::default();
-        s.count("repo");
-        s.count("graphql");
-        s.count("graphql");
-        s.not_modified = 1;
-        assert_eq!(s.total, 3);
-        assert_eq!(s.by_family["graphql"], 2);
-        assert_eq!(s.counted_against_limit(), 2);
     }
 }

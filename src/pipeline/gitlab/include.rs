@@ -1,6 +1,9 @@
 //! `include:` — local files are read from the checkout and merged; everything
 //! else (remote, project, template, component) is recorded as unresolved, since a
-//! local scan fetches nothing.
+//! local scan fetches nothing. An API connector can hand in an [`IncludeSource`]
+//! that answers `project`, `template` and `remote` includes; their files are then
+//! merged like local ones (and local includes inside a project's file are read
+//! from that project, as GitLab does).
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -24,6 +27,37 @@ pub(crate) struct IncludeSpec {
     pub target: String,
     pub line: u32,
     pub file: Arc<str>,
+    /// What an [`IncludeSource`] would fetch (project, template and remote includes).
+    pub external: Option<ExternalInclude>,
+}
+
+/// A non-local include, as a connector must fetch it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ExternalInclude {
+    /// `project`, `template` or `remote`.
+    pub kind: String,
+    /// The project path (`group/sub/project`) of a project include.
+    pub project: Option<String>,
+    /// The file in that project, the template name, or the URL.
+    pub file: String,
+    /// The `ref:` of a project include.
+    pub git_ref: Option<String>,
+}
+
+/// What a source found for an [`ExternalInclude`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IncludeText {
+    /// The file's text, under the path its locations will carry
+    /// (e.g. `group/ci-templates:ci/train.yml@main`).
+    Found { path: String, text: String },
+    /// Not fetched, and why (not visible to the token, another host, …).
+    Unresolved(String),
+}
+
+/// Answers non-local includes for the GitLab CI parser (an API connector); the
+/// local scan has none and records those includes as unresolved.
+pub trait IncludeSource {
+    fn fetch(&self, include: &ExternalInclude) -> IncludeText;
 }
 
 impl IncludeSpec {
@@ -43,6 +77,15 @@ pub(crate) fn include_specs(node: &GNode, diagnostics: &mut Vec<Diagnostic>) -> 
     for item in items {
         let spec = |kind: &'static str, target: String| IncludeSpec {
             kind,
+            external: match kind {
+                "remote" => Some(ExternalInclude {
+                    kind: kind.into(),
+                    project: None,
+                    file: target.clone(),
+                    git_ref: None,
+                }),
+                _ => None,
+            },
             target,
             line: item.line,
             file: item.file.clone(),
@@ -71,11 +114,20 @@ pub(crate) fn include_specs(node: &GNode, diagnostics: &mut Vec<Diagnostic>) -> 
         } else if let Some(remote) = text_of("remote") {
             out.push(spec("remote", remote));
         } else if let Some(template) = text_of("template") {
-            out.push(spec("template", format!("template: {template}")));
+            let mut s = spec("template", format!("template: {template}"));
+            s.external = Some(ExternalInclude {
+                kind: "template".into(),
+                project: None,
+                file: template,
+                git_ref: None,
+            });
+            out.push(s);
         } else if let Some(component) = text_of("component") {
             out.push(spec("component", component));
         } else if let Some(project) = text_of("project") {
-            let reference = text_of("ref")
+            let git_ref = text_of("ref");
+            let reference = git_ref
+                .as_ref()
                 .map(|r| format!(" ref: {r}"))
                 .unwrap_or_default();
             let files = item.get("file").map(GNode::string_list).unwrap_or_default();
@@ -83,10 +135,17 @@ pub(crate) fn include_specs(node: &GNode, diagnostics: &mut Vec<Diagnostic>) -> 
                 out.push(spec("project", format!("project: {project}{reference}")));
             }
             for file in files {
-                out.push(spec(
+                let mut s = spec(
                     "project",
                     format!("project: {project} file: {file}{reference}"),
-                ));
+                );
+                s.external = Some(ExternalInclude {
+                    kind: "project".into(),
+                    project: Some(project.clone()),
+                    file,
+                    git_ref: git_ref.clone(),
+                });
+                out.push(s);
             }
         } else if let Some(artifact) = text_of("artifact") {
             let job = text_of("job")
@@ -243,6 +302,11 @@ pub(crate) struct IncludeResolver<'a> {
     pub includes: Vec<Include>,
     merged_files: HashSet<String>,
     loaded: usize,
+    /// Fetches non-local includes (API scans only).
+    source: Option<&'a dyn IncludeSource>,
+    /// Where the file being expanded came from: `None` for the repository itself,
+    /// otherwise the fetched include (its local includes live in that project).
+    origin: Vec<Option<ExternalInclude>>,
 }
 
 impl<'a> IncludeResolver<'a> {
@@ -252,7 +316,30 @@ impl<'a> IncludeResolver<'a> {
             includes: Vec::new(),
             merged_files: HashSet::from([root_path.to_string()]),
             loaded: 0,
+            source: None,
+            origin: Vec::new(),
         }
+    }
+
+    pub fn with_source(mut self, source: Option<&'a dyn IncludeSource>) -> Self {
+        self.source = source;
+        self
+    }
+
+    /// A local include written inside a fetched file: GitLab reads it from the
+    /// project that file came from; from a template or a URL it cannot be read.
+    fn local_in_origin(&self, spec: &IncludeSpec) -> Option<Result<ExternalInclude, String>> {
+        let origin = self.origin.last()?.as_ref()?;
+        Some(match (origin.kind.as_str(), &origin.project) {
+            ("project", Some(project)) if !spec.target.contains('*') => Ok(ExternalInclude {
+                kind: "project".into(),
+                project: Some(project.clone()),
+                file: spec.target.trim().trim_start_matches('/').to_string(),
+                git_ref: origin.git_ref.clone(),
+            }),
+            ("project", _) => Err("a wildcard local include inside another project's file".into()),
+            (kind, _) => Err(format!("a local include inside a {kind} include")),
+        })
     }
 
     /// The configuration of `node` (a file's tree) with its includes merged in:
@@ -293,9 +380,28 @@ impl<'a> IncludeResolver<'a> {
             tag,
         };
         let mut merged = GNode::map(Vec::new(), &file, line);
-        for spec in include_specs(&include_node, diagnostics) {
-            if spec.kind != "local" {
-                self.record_unresolved(&spec, diagnostics);
+        for mut spec in include_specs(&include_node, diagnostics) {
+            if spec.kind == "local" {
+                match self.local_in_origin(&spec) {
+                    Some(Ok(external)) => spec.external = Some(external),
+                    Some(Err(reason)) => {
+                        self.record_unresolved_because(&spec, &reason, diagnostics);
+                        continue;
+                    }
+                    None => {}
+                }
+            }
+            if spec.kind != "local" || spec.external.is_some() {
+                match (self.source, spec.external.clone()) {
+                    (Some(source), Some(external)) => {
+                        if let Some(tree) =
+                            self.load_external(&spec, source, external, stack, diagnostics)
+                        {
+                            merged = deep_merge(merged, tree);
+                        }
+                    }
+                    _ => self.record_unresolved(&spec, diagnostics),
+                }
                 continue;
             }
             if spec.target.contains('$') {
@@ -320,6 +426,67 @@ impl<'a> IncludeResolver<'a> {
             }
         }
         deep_merge(merged, own)
+    }
+
+    /// Fetch a non-local include through the source and merge it like a local file.
+    fn load_external(
+        &mut self,
+        spec: &IncludeSpec,
+        source: &dyn IncludeSource,
+        external: ExternalInclude,
+        stack: &mut Vec<String>,
+        diagnostics: &mut Vec<Diagnostic>,
+    ) -> Option<GNode> {
+        let (path, text) = match source.fetch(&external) {
+            IncludeText::Found { path, text } => (path, text),
+            IncludeText::Unresolved(reason) => {
+                self.record_unresolved_because(spec, &reason, diagnostics);
+                return None;
+            }
+        };
+        if stack.contains(&path) {
+            diagnostics.push(Diagnostic::warning(
+                "include-cycle",
+                format!(
+                    "`{path}` includes itself (through {}); not merged again",
+                    stack.join(" → ")
+                ),
+                Some(spec.location()),
+            ));
+            return None;
+        }
+        if !self.merged_files.insert(path.clone()) {
+            return None;
+        }
+        if stack.len() > MAX_INCLUDE_DEPTH || self.loaded >= MAX_INCLUDES {
+            diagnostics.push(Diagnostic::warning(
+                "include-limit",
+                format!(
+                    "`{path}` not merged: more than {MAX_INCLUDES} includes or nesting deeper than {MAX_INCLUDE_DEPTH}"
+                ),
+                Some(spec.location()),
+            ));
+            return None;
+        }
+        self.loaded += 1;
+        self.includes.push(Include {
+            kind: external.kind.clone(),
+            target: ExternalRef {
+                target: spec.target.clone(),
+                local: false,
+                resolved: true,
+                path: Some(path.clone()),
+            },
+            unresolved_reason: None,
+            location: spec.location(),
+        });
+        let tree = load_text(&path, &text, diagnostics)?;
+        stack.push(path);
+        self.origin.push(Some(external));
+        let expanded = self.expand(tree, stack, diagnostics);
+        self.origin.pop();
+        stack.pop();
+        Some(expanded)
     }
 
     fn load_local(
@@ -506,5 +673,74 @@ mod tests {
         assert_eq!(diags[0].code, "yaml-syntax");
         assert_eq!(diags[0].location.as_ref().unwrap().path, "bad.yml");
         assert!(diags[0].location.as_ref().unwrap().line >= 2);
+    }
+
+    struct MapSource(Vec<(ExternalInclude, IncludeText)>);
+
+    impl IncludeSource for MapSource {
+        fn fetch(&self, include: &ExternalInclude) -> IncludeText {
+            self.0
+                .iter()
+                .find(|(k, _)| k == include)
+                .map(|(_, v)| v.clone())
+                .unwrap_or_else(|| IncludeText::Unresolved("not in the map".into()))
+        }
+    }
+
+    #[test]
+    fn a_source_answers_project_includes_and_their_local_ones() {
+        let project = |file: &str| ExternalInclude {
+            kind: "project".into(),
+            project: Some("g/ci".into()),
+            file: file.into(),
+            git_ref: Some("v1".into()),
+        };
+        let source = MapSource(vec![
+            (
+                project("train.yml"),
+                IncludeText::Found {
+                    path: "g/ci:train.yml@v1".into(),
+                    text: "include:\n  - local: /common.yml\ntrain:\n  script: [python train.py]\n"
+                        .into(),
+                },
+            ),
+            (
+                project("common.yml"),
+                IncludeText::Found {
+                    path: "g/ci:common.yml@v1".into(),
+                    text: "lint:\n  script: [ruff]\n".into(),
+                },
+            ),
+        ]);
+        let files = FileSet::new(Vec::new());
+        let mut diags = Vec::new();
+        let text = "include:\n  - project: g/ci\n    ref: v1\n    file: train.yml\n  - template: Nope.gitlab-ci.yml\n";
+        let tree = load_text(".gitlab-ci.yml", text, &mut diags).unwrap();
+        let mut resolver =
+            IncludeResolver::new(&files, ".gitlab-ci.yml").with_source(Some(&source));
+        let mut stack = vec![".gitlab-ci.yml".to_string()];
+        let merged = resolver.expand(tree, &mut stack, &mut diags);
+        assert!(merged.get("train").is_some() && merged.get("lint").is_some());
+        let resolved: Vec<_> = resolver
+            .includes
+            .iter()
+            .map(|i| (i.kind.as_str(), i.target.resolved, i.target.path.clone()))
+            .collect();
+        assert_eq!(
+            resolved,
+            vec![
+                ("project", true, Some("g/ci:train.yml@v1".into())),
+                ("project", true, Some("g/ci:common.yml@v1".into())),
+                ("template", false, None),
+            ]
+        );
+        assert_eq!(
+            resolver.includes[2].unresolved_reason.as_deref(),
+            Some("not in the map")
+        );
+        assert_eq!(
+            merged.entry("train").unwrap().key_file.as_ref(),
+            "g/ci:train.yml@v1"
+        );
     }
 }

@@ -20,6 +20,8 @@ mod job;
 mod tree;
 mod triggers;
 
+pub use include::{ExternalInclude, IncludeSource, IncludeText};
+
 use tree::{Entry, GNode, GValue};
 
 /// Root file names GitLab looks for (the default CI config path).
@@ -48,6 +50,15 @@ const MAX_CHILD_PIPELINES: usize = 50;
 
 /// Parse the root `.gitlab-ci.yml` (and child pipeline files it triggers).
 pub fn parse_pipelines(files: &FileSet, diagnostics: &mut Vec<Diagnostic>) -> Vec<Pipeline> {
+    parse_pipelines_with(files, None, diagnostics)
+}
+
+/// [`parse_pipelines`], with non-local includes answered by `source` (API scans).
+pub fn parse_pipelines_with(
+    files: &FileSet,
+    source: Option<&dyn IncludeSource>,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Vec<Pipeline> {
     let Some((root_path, text)) = ROOT_FILES
         .iter()
         .find_map(|p| files.text(p).map(|t| (*p, t)))
@@ -58,7 +69,7 @@ pub fn parse_pipelines(files: &FileSet, diagnostics: &mut Vec<Diagnostic>) -> Ve
     let Some(tree) = include::load_text(root_path, text, diagnostics) else {
         return pipelines;
     };
-    let (root, mut pending) = build_pipeline(root_path, tree, files, false, diagnostics);
+    let (root, mut pending) = build_pipeline(root_path, tree, files, source, false, diagnostics);
     pipelines.push(root);
     let mut seen: HashSet<String> = HashSet::from([root_path.to_string()]);
     let mut next = 0;
@@ -82,7 +93,7 @@ pub fn parse_pipelines(files: &FileSet, diagnostics: &mut Vec<Diagnostic>) -> Ve
         let Some(tree) = child_tree(&child.files, files, diagnostics) else {
             continue;
         };
-        let (mut pipeline, more) = build_pipeline(first, tree, files, true, diagnostics);
+        let (mut pipeline, more) = build_pipeline(first, tree, files, source, true, diagnostics);
         pipeline.triggers.insert(
             0,
             Trigger {
@@ -108,7 +119,7 @@ pub fn parse_file(
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Option<Pipeline> {
     let tree = include::load_text(path, text, diagnostics)?;
-    Some(build_pipeline(path, tree, files, false, diagnostics).0)
+    Some(build_pipeline(path, tree, files, None, false, diagnostics).0)
 }
 
 /// A child pipeline a trigger job names.
@@ -159,6 +170,7 @@ fn build_pipeline(
     path: &str,
     tree: GNode,
     files: &FileSet,
+    source: Option<&dyn IncludeSource>,
     reusable: bool,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> (Pipeline, Vec<ChildRef>) {
@@ -181,7 +193,7 @@ fn build_pipeline(
             Some(Location::new(path, tree.line)),
         ));
     }
-    let mut resolver = include::IncludeResolver::new(files, path);
+    let mut resolver = include::IncludeResolver::new(files, path).with_source(source);
     let mut stack = vec![path.to_string()];
     let mut config = resolver.expand(tree, &mut stack, diagnostics);
     pipeline.includes = resolver.includes;

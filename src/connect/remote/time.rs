@@ -1,5 +1,5 @@
-//! Just enough calendar arithmetic for GitHub timestamps (RFC 3339, always UTC in
-//! practice) and rate-limit reset times (Unix seconds), without a date crate.
+//! Just enough calendar arithmetic for API timestamps (RFC 3339: GitHub's are UTC,
+//! GitLab's may carry an offset and milliseconds) and rate-limit reset times (Unix seconds), without a date crate.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 

@@ -1,6 +1,7 @@
 //! The persistent response cache: ETag + body per URL (for conditional requests,
-//! which GitHub does not count against the rate limit when they answer 304), and
-//! blob texts by git blob sha (GraphQL has no ETags, but a blob sha names its
+//! which GitHub does not count against the rate limit when they answer 304, and
+//! which GitLab answers without rebuilding the body), and
+//! blob texts by git blob sha (GraphQL and raw blobs have no ETags, but a blob sha names its
 //! content forever, so an unchanged file is never fetched twice).
 //!
 //! Nothing here ever holds the token. HTTP entries are keyed by a hash of the
@@ -56,8 +57,8 @@ pub(crate) fn hex_sha256(parts: &[&[u8]]) -> String {
 }
 
 /// The user cache folder: `$XDG_CACHE_HOME`, else `~/.cache` (`%LOCALAPPDATA%` on
-/// Windows), then `mlops-maturity/github`.
-pub(crate) fn default_dir() -> Option<PathBuf> {
+/// Windows), then `mlops-maturity/{provider}` (`github`, `gitlab`).
+pub(crate) fn default_dir(provider: &str) -> Option<PathBuf> {
     let base = std::env::var_os("XDG_CACHE_HOME")
         .filter(|v| !v.is_empty())
         .map(PathBuf::from)
@@ -67,7 +68,7 @@ pub(crate) fn default_dir() -> Option<PathBuf> {
                 .map(|h| PathBuf::from(h).join(".cache"))
         })
         .or_else(|| std::env::var_os("LOCALAPPDATA").map(PathBuf::from))?;
-    Some(base.join("mlops-maturity").join("github"))
+    Some(base.join("mlops-maturity").join(provider))
 }
 
 fn is_hex(s: &str) -> bool {
