@@ -197,9 +197,11 @@ fn looks_like_azure(root: &Node, by_path: bool) -> bool {
         return has_body;
     }
     let seq_has = |key: &str, item_keys: &[&str]| {
-        root.get(key)
-            .and_then(Node::as_seq)
-            .is_some_and(|items| items.iter().any(|i| item_keys.iter().any(|k| i.get(k).is_some())))
+        root.get(key).and_then(Node::as_seq).is_some_and(|items| {
+            items
+                .iter()
+                .any(|i| item_keys.iter().any(|k| i.get(k).is_some()))
+        })
     };
     let stages = seq_has("stages", &["stage"]);
     let jobs = seq_has("jobs", &["job", "deployment"]);
@@ -227,7 +229,10 @@ fn looks_like_azure(root: &Node, by_path: bool) -> bool {
             .and_then(|t| t.get("branches"))
             .is_some_and(|b| b.get("include").is_some() || b.get("exclude").is_some())
     });
-    let extends = root.get("extends").and_then(|e| e.get("template")).is_some();
+    let extends = root
+        .get("extends")
+        .and_then(|e| e.get("template"))
+        .is_some();
     stages || jobs || steps || extends || (templated_body && branch_filter)
 }
 
@@ -342,6 +347,10 @@ impl Builder<'_> {
 
         let mut stack = vec![path.to_string()];
         let body = self.resolve_extends(path, &root, &mut stack);
+        if let Some((file, _)) = &body {
+            // Templates the extended file includes must not include it back.
+            stack.push(file.clone());
+        }
         let (body_file, body_node) = match &body {
             Some((file, node)) => (file.as_str(), node),
             None => (path, &root),
@@ -367,7 +376,11 @@ impl Builder<'_> {
         let Some(resources) = root.get("resources") else {
             return;
         };
-        for c in resources.get("containers").and_then(Node::as_seq).unwrap_or(&[]) {
+        for c in resources
+            .get("containers")
+            .and_then(Node::as_seq)
+            .unwrap_or(&[])
+        {
             if let (Some(alias), Some(image)) = (
                 c.get("container").and_then(Node::scalar_text),
                 c.get("image").and_then(Node::scalar_text),
@@ -375,10 +388,23 @@ impl Builder<'_> {
                 self.containers.insert(alias, image);
             }
         }
-        for r in resources.get("repositories").and_then(Node::as_seq).unwrap_or(&[]) {
-            let alias = r.get("repository").and_then(Node::scalar_text).unwrap_or_default();
-            let name = r.get("name").and_then(Node::scalar_text).unwrap_or_default();
-            let kind = r.get("type").and_then(Node::scalar_text).unwrap_or_default();
+        for r in resources
+            .get("repositories")
+            .and_then(Node::as_seq)
+            .unwrap_or(&[])
+        {
+            let alias = r
+                .get("repository")
+                .and_then(Node::scalar_text)
+                .unwrap_or_default();
+            let name = r
+                .get("name")
+                .and_then(Node::scalar_text)
+                .unwrap_or_default();
+            let kind = r
+                .get("type")
+                .and_then(Node::scalar_text)
+                .unwrap_or_default();
             self.includes.push(Include {
                 kind: "repository".into(),
                 target: ExternalRef {
@@ -400,7 +426,7 @@ impl Builder<'_> {
         &mut self,
         path: &str,
         root: &Node,
-        stack: &mut Vec<String>,
+        stack: &mut [String],
     ) -> Option<(String, Node)> {
         let ext = root.get("extends")?;
         let target = ext.get("template")?;
@@ -695,7 +721,10 @@ impl Builder<'_> {
                         Err(e) => {
                             self.diagnostics.push(Diagnostic::error(
                                 "yaml-syntax",
-                                format!("Azure Pipelines template is not valid YAML: {}", e.message),
+                                format!(
+                                    "Azure Pipelines template is not valid YAML: {}",
+                                    e.message
+                                ),
                                 Some(Location::with_column(&path, e.line.max(1), e.column)),
                             ));
                             None
@@ -742,7 +771,10 @@ fn flatten_conditionals(list: &Node) -> Vec<&Node> {
     fn walk<'n>(items: &'n [Node], out: &mut Vec<&'n Node>, depth: usize) {
         for item in items {
             let nested = item.as_map().and_then(|entries| match entries {
-                [(k, v)] if k.as_str().is_some_and(|k| k.trim_start().starts_with("${{")) => {
+                [(k, v)]
+                    if k.as_str()
+                        .is_some_and(|k| k.trim_start().starts_with("${{")) =>
+                {
                     v.as_seq()
                 }
                 _ => None,
@@ -848,7 +880,9 @@ fn pipeline_name(path: &str, root: &Node) -> String {
         }
     }
     let file = path.rsplit('/').next().unwrap_or(path);
-    file.rsplit_once('.').map_or(file, |(stem, _)| stem).to_string()
+    file.rsplit_once('.')
+        .map_or(file, |(stem, _)| stem)
+        .to_string()
 }
 
 /// `include`/`exclude` filters as one list, exclusions prefixed with `!`.
@@ -859,7 +893,10 @@ fn filter_list(node: Option<&Node>) -> Vec<String> {
     if node.as_seq().is_some() || node.as_str().is_some() {
         return node.string_list();
     }
-    let mut out = node.get("include").map(Node::string_list).unwrap_or_default();
+    let mut out = node
+        .get("include")
+        .map(Node::string_list)
+        .unwrap_or_default();
     out.extend(
         node.get("exclude")
             .map(Node::string_list)
@@ -929,7 +966,10 @@ fn parse_triggers(path: &str, root: &Node) -> Vec<Trigger> {
         }
     }
     for s in root.get("schedules").and_then(Node::as_seq).unwrap_or(&[]) {
-        let cron = s.get("cron").and_then(Node::scalar_text).unwrap_or_default();
+        let cron = s
+            .get("cron")
+            .and_then(Node::scalar_text)
+            .unwrap_or_default();
         out.push(trigger_at(
             TriggerKind::Schedule,
             s,
@@ -1007,7 +1047,11 @@ fn pool_labels(pool: Option<&Node>) -> Vec<String> {
         .iter()
         .filter_map(|k| pool.get(k).and_then(Node::scalar_text))
         .collect();
-    out.extend(pool.get("demands").map(Node::string_list).unwrap_or_default());
+    out.extend(
+        pool.get("demands")
+            .map(Node::string_list)
+            .unwrap_or_default(),
+    );
     out
 }
 
@@ -1119,7 +1163,16 @@ fn step_of(file: &str, item: &Node) -> Option<Step> {
         }
         _ => {
             // `displayName` first or an unknown step kind: find the step key anywhere.
-            let known = ["script", "bash", "pwsh", "powershell", "task", "checkout", "publish", "download"];
+            let known = [
+                "script",
+                "bash",
+                "pwsh",
+                "powershell",
+                "task",
+                "checkout",
+                "publish",
+                "download",
+            ];
             let (k, _) = entries
                 .iter()
                 .find(|(k, _)| k.as_str().is_some_and(|k| known.contains(&k)))?;
@@ -1130,7 +1183,12 @@ fn step_of(file: &str, item: &Node) -> Option<Step> {
                 .filter(|(kk, _)| kk.as_str() == Some(k))
                 .cloned()
                 .collect();
-            reordered.extend(entries.iter().filter(|(kk, _)| kk.as_str() != Some(k)).cloned());
+            reordered.extend(
+                entries
+                    .iter()
+                    .filter(|(kk, _)| kk.as_str() != Some(k))
+                    .cloned(),
+            );
             let node = Node {
                 value: Value::Map(reordered),
                 line: item.line,
@@ -1153,7 +1211,9 @@ fn finish_job(job: &mut Job) {
         match task {
             "ManualValidation" => job.manual = true,
             "PublishTestResults" => push_unique(&mut job.artifact_reports, "junit"),
-            "PublishCodeCoverageResults" => push_unique(&mut job.artifact_reports, "coverage_report"),
+            "PublishCodeCoverageResults" => {
+                push_unique(&mut job.artifact_reports, "coverage_report")
+            }
             "Cache" | "CacheBeta" | "restoreCache" => job.cache = true,
             "publish" => {
                 if let Some(p) = step.with.get("path").filter(|p| !p.is_empty()) {
@@ -1227,7 +1287,10 @@ fn link_stages(stages: Vec<RawStage>) -> (Vec<String>, Vec<Job>) {
             let mut job = raw.job;
             let original = job.id.clone();
             // A repeated job name inside one stage: keep the first, number the rest.
-            let mut id = stage_ids.get(&original).cloned().unwrap_or(original.clone());
+            let mut id = stage_ids
+                .get(&original)
+                .cloned()
+                .unwrap_or(original.clone());
             if !seen_in_stage.insert(original.clone()) {
                 id = format!("{id}#{}", jobs.len() + 1);
             }

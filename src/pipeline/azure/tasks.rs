@@ -41,17 +41,15 @@ pub(super) fn run_text(task: &str, inputs: &BTreeMap<String, String>) -> Option<
             }
             _ => get("script"),
         },
-        "PowerShell" | "AzurePowerShell" => {
-            match get("filePath").or_else(|| get("ScriptPath")) {
-                Some(path)
-                    if !matches!(get("targetType").as_deref(), Some("inline"))
-                        && !matches!(get("ScriptType").as_deref(), Some("InlineScript")) =>
-                {
-                    Some(with_args(format!("pwsh {path}")))
-                }
-                _ => get("script").or_else(|| get("Inline")),
+        "PowerShell" | "AzurePowerShell" => match get("filePath").or_else(|| get("ScriptPath")) {
+            Some(path)
+                if !matches!(get("targetType").as_deref(), Some("inline"))
+                    && !matches!(get("ScriptType").as_deref(), Some("InlineScript")) =>
+            {
+                Some(with_args(format!("pwsh {path}")))
             }
-        }
+            _ => get("script").or_else(|| get("Inline")),
+        },
         "CmdLine" => get("script"),
         "PythonScript" => match get("scriptPath") {
             Some(path) if get("scriptSource").as_deref() != Some("inline") => {
@@ -76,7 +74,10 @@ pub(super) fn run_text(task: &str, inputs: &BTreeMap<String, String>) -> Option<
         "HelmDeploy" => {
             let command = get("command")?;
             let mut parts = vec!["helm".to_string(), command.clone()];
-            if matches!(command.as_str(), "upgrade" | "install" | "delete" | "uninstall" | "rollback") {
+            if matches!(
+                command.as_str(),
+                "upgrade" | "install" | "delete" | "uninstall" | "rollback"
+            ) {
                 parts.extend(get("releaseName"));
             }
             if matches!(command.as_str(), "upgrade" | "install") {
@@ -111,7 +112,9 @@ pub(super) fn run_text(task: &str, inputs: &BTreeMap<String, String>) -> Option<
         },
         "AzureResourceManagerTemplateDeployment" | "AzureResourceGroupDeployment" => {
             let template = get("csmFile").unwrap_or_default();
-            Some(format!("az deployment group create --template-file {template}"))
+            Some(format!(
+                "az deployment group create --template-file {template}"
+            ))
         }
         "TerraformTaskV1" | "TerraformTaskV2" | "TerraformTaskV3" | "TerraformTaskV4"
         | "TerraformCLI" | "TerraformInstaller" => {
@@ -136,7 +139,10 @@ mod tests {
     #[test]
     fn azure_cli_inline_and_script_path() {
         assert_eq!(
-            run_text("AzureCLI@2", &inputs(&[("inlineScript", "az ml job create -f x.yml")])),
+            run_text(
+                "AzureCLI@2",
+                &inputs(&[("inlineScript", "az ml job create -f x.yml")])
+            ),
             Some("az ml job create -f x.yml".into())
         );
         assert_eq!(
@@ -167,10 +173,16 @@ mod tests {
             ]),
         )
         .unwrap();
-        assert_eq!(text, "helm upgrade istio charts/x --set weight.blue=50,weight.green=50");
+        assert_eq!(
+            text,
+            "helm upgrade istio charts/x --set weight.blue=50,weight.green=50"
+        );
         let delete = run_text(
             "HelmDeploy@0",
-            &inputs(&[("command", "delete"), ("arguments", "model-blue --namespace ab")]),
+            &inputs(&[
+                ("command", "delete"),
+                ("arguments", "model-blue --namespace ab"),
+            ]),
         )
         .unwrap();
         assert_eq!(delete, "helm delete model-blue --namespace ab");
@@ -179,7 +191,10 @@ mod tests {
     #[test]
     fn bash_inline_versus_file() {
         assert_eq!(
-            run_text("Bash@3", &inputs(&[("targetType", "inline"), ("script", "pytest")])),
+            run_text(
+                "Bash@3",
+                &inputs(&[("targetType", "inline"), ("script", "pytest")])
+            ),
             Some("pytest".into())
         );
         assert_eq!(
