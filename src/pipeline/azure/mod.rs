@@ -2,7 +2,7 @@
 //!
 //! Azure DevOps reads a pipeline from whatever YAML path a project configures, so
 //! files are found by path (`azure-pipelines*.yml` anywhere, `.azure-pipelines/`,
-//! `.pipelines/`) and by shape: keys only Azure uses (`- stage:` items, `- job:` /
+//! `.azuredevops/`, `.pipelines/`) and by shape: keys only Azure uses (`- stage:` items, `- job:` /
 //! `- deployment:` items, `- task:`/`- bash:`/`- pwsh:` steps, `trigger: branches:
 //! include:`). GitHub workflows, GitLab files and Kubernetes documents are refused
 //! by their own keys (`on`, `apiVersion`/`kind`, GitLab's root keywords).
@@ -158,6 +158,7 @@ fn is_azure_path(path: &str) -> bool {
     name.starts_with("azure-pipelines")
         || path.starts_with(".azure-pipelines/")
         || path.contains("/.azure-pipelines/")
+        || path.starts_with(".azuredevops/")
         || path.starts_with(".pipelines/")
         || path.contains("/.pipelines/")
 }
