@@ -44,7 +44,11 @@ fn other_dialects_corpora_are_not_claimed_as_azure_pipelines() {
                 .iter()
                 .filter_map(|p| {
                     let text = std::fs::read_to_string(p).ok()?;
-                    let rel = p.strip_prefix(&dir).ok()?.to_string_lossy().replace('\\', "/");
+                    let rel = p
+                        .strip_prefix(&dir)
+                        .ok()?
+                        .to_string_lossy()
+                        .replace('\\', "/");
                     Some(RepoFile {
                         path: rel,
                         size: text.len() as u64,
@@ -58,7 +62,10 @@ fn other_dialects_corpora_are_not_claimed_as_azure_pipelines() {
         let mut diags = Vec::new();
         let pipelines = parse_pipelines(&files, &mut diags);
         let claimed: Vec<&str> = pipelines.iter().map(|p| p.file.as_str()).collect();
-        assert!(claimed.is_empty(), "{dialect} files claimed as Azure: {claimed:?}");
+        assert!(
+            claimed.is_empty(),
+            "{dialect} files claimed as Azure: {claimed:?}"
+        );
         assert!(diags.is_empty(), "{dialect}: {diags:?}");
     }
     println!("checked {checked} non-Azure YAML files");
