@@ -528,6 +528,23 @@ pub fn run(snapshot: &Snapshot, graph: &JobGraph, rules: &RuleSet) -> RuleOutput
 
     inherit_trigger_qualifiers(&mut engine, graph);
 
+    // Azure Pipelines files (and the templates they expand) that the parser
+    // modelled into jobs: their steps are matched per job above, with trigger
+    // qualifiers, so their raw lines are not read again as an unparsed dialect.
+    let parsed_azure_files: BTreeSet<&str> = snapshot
+        .pipelines
+        .iter()
+        .filter(|p| p.system == CiSystem::AzurePipelines)
+        .flat_map(|p| {
+            std::iter::once(p.file.as_str()).chain(
+                p.includes
+                    .iter()
+                    .filter(|i| i.target.resolved)
+                    .filter_map(|i| i.target.path.as_deref()),
+            )
+        })
+        .collect();
+
     // 2. One pass over the files. The content scan (the costly part) is pure and
     // runs on every core first; evidence is then added in path order.
     let files: Vec<&crate::evidence::RepoFile> = snapshot.files.iter().collect();
@@ -643,6 +660,7 @@ pub fn run(snapshot: &Snapshot, graph: &JobGraph, rules: &RuleSet) -> RuleOutput
                 }
             })
         });
+        let ci_system = ci_system.filter(|_| !parsed_azure_files.contains(path));
         if let (Some(system), Some(step_set)) = (ci_system, &compiled.step_set) {
             unparsed_ci_file(&mut engine, step_set, path, text, system);
         }

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::evidence::{Diagnostic, FileSet, Location};
 
+pub mod azure;
 pub mod github;
 pub mod gitlab;
 pub mod graph;
@@ -24,6 +25,7 @@ pub enum CiSystem {
     GithubActions,
     GitlabCi,
     Jenkins,
+    AzurePipelines,
 }
 
 impl CiSystem {
@@ -32,6 +34,7 @@ impl CiSystem {
             CiSystem::GithubActions => "GitHub Actions",
             CiSystem::GitlabCi => "GitLab CI",
             CiSystem::Jenkins => "Jenkins",
+            CiSystem::AzurePipelines => "Azure Pipelines",
         }
     }
 }
@@ -267,6 +270,7 @@ pub fn parse_all(files: &FileSet, diagnostics: &mut Vec<Diagnostic>) -> Vec<Pipe
     pipelines.extend(github::parse_workflows(files, diagnostics));
     pipelines.extend(gitlab::parse_pipelines(files, diagnostics));
     pipelines.extend(jenkins::parse_jenkinsfiles(files, diagnostics));
+    pipelines.extend(azure::parse_pipelines(files, diagnostics));
     pipelines
 }
 

@@ -20,8 +20,14 @@ fn has_real_job(pipeline: &Pipeline) -> bool {
 }
 
 /// GitLab CI and Jenkins pipelines without declared triggers run on every push.
+/// Azure Pipelines are not: the parser writes the default push trigger itself
+/// when `trigger:` is absent, so no trigger there means `trigger: none`.
 pub(crate) fn runs_on_push_implicitly(pipeline: &Pipeline) -> bool {
-    pipeline.system != CiSystem::GithubActions && pipeline.triggers.is_empty() && !pipeline.reusable
+    !matches!(
+        pipeline.system,
+        CiSystem::GithubActions | CiSystem::AzurePipelines
+    ) && pipeline.triggers.is_empty()
+        && !pipeline.reusable
 }
 
 fn is_change_trigger(t: &Trigger) -> bool {
