@@ -83,7 +83,7 @@ fn scan(name: &str) -> Scanned {
         vec![project],
         snapshot.diagnostics.clone(),
     );
-    report.tool.version = "0.0.0-test".into();
+    report.tool.version = "0.0.0-test";
     // Every piece of file evidence points at a file of the fixture, and at a line it has.
     for finding in &detection.findings {
         for e in &finding.evidence {
