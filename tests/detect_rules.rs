@@ -1441,3 +1441,66 @@ fn ml_platform_negatives_model_artifacts_in_place_rollouts_and_plain_loggers() {
         );
     }
 }
+
+#[test]
+fn codepipeline_sources_events_branches_and_approvals() {
+    let cfn = "Resources:\n  Rule:\n    Type: AWS::Events::Rule\n    Properties:\n      EventPattern:\n        detail-type:\n          - \"CodeCommit Repository State Change\"\n        detail:\n          referenceName:\n            - \"main\"\n      Targets:\n        - Arn: !Sub 'arn:aws:codepipeline:${AWS::Region}:x'\n  Pipeline:\n    Type: AWS::CodePipeline::Pipeline\n    Properties:\n      Stages:\n        - Name: Source\n          Actions:\n            - Configuration:\n                BranchName: main\n        - Name: ApproveDeployment\n          Actions:\n            - ActionTypeId:\n                Category: Approval\n";
+    let out = detect(&snapshot(vec![file("cfn/pipeline.yaml", cfn)], vec![]));
+    for practice in ["ci.on_change", "vcs.branch_policy", "deploy.approval_gate"] {
+        assert!(has(&out, practice), "{practice}");
+    }
+    // Without a pipeline in the file, an event rule or a branch name says nothing;
+    // a templated branch (`!Ref`) is not a policy.
+    let lone = "Resources:\n  Rule:\n    Type: AWS::Events::Rule\n    Properties:\n      EventPattern:\n        detail-type:\n          - \"CodeCommit Repository State Change\"\n      Category: Approval\n";
+    let templated = "Resources:\n  P:\n    Type: AWS::CodePipeline::Pipeline\n    Properties:\n      Configuration:\n        BranchName: !Ref Branch\n        PollForSourceChanges: false\n";
+    let out = detect(&snapshot(
+        vec![
+            file("cfn/rule.yaml", lone),
+            file("cfn/p.yaml", templated),
+            file("config/app.yaml", "BranchName: main\n"),
+        ],
+        vec![],
+    ));
+    for practice in ["ci.on_change", "vcs.branch_policy", "deploy.approval_gate"] {
+        assert!(
+            !has(&out, practice),
+            "{practice}: {:?}",
+            rule_ids(&out, practice)
+        );
+    }
+}
+
+#[test]
+fn anyscale_job_submitted_by_a_workflow_runs_its_entrypoint_tests() {
+    let wf = ".github/workflows/workloads.yaml";
+    let snap = snapshot(
+        vec![
+            file(
+                "deploy/jobs/workloads.yaml",
+                "name: workloads\nruntime_env:\n  working_dir: .\nentrypoint: bash deploy/jobs/workloads.sh\n",
+            ),
+            file(
+                "deploy/jobs/workloads.sh",
+                "#!/bin/bash\npython -m pytest tests/code --verbose\n",
+            ),
+            file("tests/code/test_a.py", "def test_a():\n    assert 1\n"),
+        ],
+        vec![workflow(
+            wf,
+            vec![TriggerKind::PullRequest],
+            vec![job(
+                wf,
+                "workloads",
+                5,
+                vec![run_step(
+                    wf,
+                    9,
+                    "anyscale jobs submit deploy/jobs/workloads.yaml --wait",
+                )],
+            )],
+        )],
+    );
+    let out = detect(&snap);
+    let tests = finding(&out, "ci.tests").expect("ci.tests through the job entrypoint");
+    assert!(tests.evidence.iter().any(|e| e.has(qualifier::IN_PIPELINE)));
+}
