@@ -1504,3 +1504,22 @@ fn anyscale_job_submitted_by_a_workflow_runs_its_entrypoint_tests() {
     let tests = finding(&out, "ci.tests").expect("ci.tests through the job entrypoint");
     assert!(tests.evidence.iter().any(|e| e.has(qualifier::IN_PIPELINE)));
 }
+
+#[test]
+fn codepipeline_model_deploy_stages_and_promotion() {
+    let cfn = "Resources:\n  Trigger:\n    Type: AWS::Events::Rule\n    Properties:\n      EventPattern:\n        detail-type:\n          - \"SageMaker Model Package State Change\"\n  Pipeline:\n    Type: AWS::CodePipeline::Pipeline\n    Properties:\n      Stages:\n        - Name: DeployModelStaging\n          Actions:\n            - ActionTypeId:\n                Category: Deploy\n                Provider: CloudFormationStackSet\n        - Name: DeployModelProd\n          Actions:\n            - ActionTypeId:\n                Category: Deploy\n";
+    let out = detect(&snapshot(vec![file("cfn/deploy.yaml", cfn)], vec![]));
+    assert!(has(&out, "deploy.automated"));
+    let envs = finding(&out, "deploy.environments").expect("staging then prod");
+    assert_eq!(
+        envs.evidence[0].origin,
+        mlops_maturity::detect::Origin::File {
+            location: Location::new("cfn/deploy.yaml", 17)
+        }
+    );
+    // A pipeline deploying infrastructure (no model endpoint) to prod only.
+    let infra = "Resources:\n  Pipeline:\n    Type: AWS::CodePipeline::Pipeline\n    Properties:\n      Stages:\n        - Name: DeployNetworkProd\n          Actions:\n            - ActionTypeId:\n                Category: Deploy\n";
+    let out = detect(&snapshot(vec![file("cfn/infra.yaml", infra)], vec![]));
+    assert!(!has(&out, "deploy.automated"));
+    assert!(!has(&out, "deploy.environments"));
+}
