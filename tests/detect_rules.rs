@@ -1244,6 +1244,11 @@ fn layering_negatives_mirrored_folders_placeholders_parametrize_and_app_code() {
             ),
             // Application code calling localhost is not a test.
             file("app/client.py", "URL = 'http://localhost:8080/predict'\n"),
+            // A URL string in a parser's unit test is not a running service.
+            file(
+                "tests/test_urls.py",
+                "def test_parse():\n    assert parse(\"http://localhost:8080/a\").port == 8080\n",
+            ),
             // A commented-out localstack endpoint.
             file(
                 "tests/test_s3.py",
