@@ -1121,3 +1121,410 @@ fn rough_github_workflows(files: &FileSet) -> Vec<Pipeline> {
     }
     out
 }
+
+/// The rule ids behind a practice's evidence.
+fn rule_ids(out: &RuleOutput, practice: &str) -> Vec<String> {
+    finding(out, practice)
+        .map(|f| f.evidence.iter().map(|e| e.rule.clone()).collect())
+        .unwrap_or_default()
+}
+
+#[test]
+fn traceability_from_dvc_lock_run_tags_ci_ids_and_served_run_ids() {
+    let out = detect(&snapshot(
+        vec![
+            file(
+                "dvc.lock",
+                "schema: '2.0'\nstages:\n  train:\n    outs:\n    - path: model.pkl\n      md5: d1f6\n",
+            ),
+            file(
+                "register.py",
+                "from azureml.core import Model\ntags = {\"area\": \"x\", \"BuildId\": build_id}\nmodel_tags[\"git_sha\"] = sha\n",
+            ),
+            file(
+                "pipelines/train.yml",
+                "steps:\n- script: az ml job create --set display_name=run_$(Build.BuildId)\n  displayName: train\n  env:\n    display_name: train_$(Build.BuildId)\n",
+            ),
+            file(
+                "app/predict.py",
+                "RUN_ID = os.getenv('RUN_ID')\ndef predict(x):\n    return {'duration': 1, 'model_version': RUN_ID}\n",
+            ),
+        ],
+        vec![],
+    ));
+    let ids = rule_ids(&out, "change.traceability");
+    for want in [
+        "change.traceability.dvc_lock",
+        "change.traceability.model_tags",
+        "change.traceability.ci_ids_in_runs",
+        "change.traceability.served_run_id",
+    ] {
+        assert!(ids.iter().any(|r| r == want), "{want} missing in {ids:?}");
+    }
+}
+
+#[test]
+fn traceability_negatives_comments_loading_by_run_id_and_artifact_names() {
+    let out = detect(&snapshot(
+        vec![
+            // Loading a model by run id does not say which model answers.
+            file(
+                "serve.py",
+                "model = mlflow.pyfunc.load_model(f\"runs:/{run_id}/model\")\n# 'model_version': run_id\n",
+            ),
+            // A tags dict without a build/commit/run key.
+            file(
+                "register.py",
+                "tags = {\"area\": \"diabetes\", \"owner\": \"me\"}\n",
+            ),
+            // The build id in an artifact file name is not a run name or tag.
+            file(
+                "ci/pipe.yml",
+                "steps:\n- script: cp model.pkl out/model_$(Build.BuildId).pkl\n",
+            ),
+        ],
+        vec![],
+    ));
+    assert!(
+        !has(&out, "change.traceability"),
+        "{:?}",
+        rule_ids(&out, "change.traceability")
+    );
+}
+
+#[test]
+fn layering_from_data_suites_markers_service_and_smoke_tests() {
+    let out = detect(&snapshot(
+        vec![
+            file(
+                "tests/data/test_dataset.py",
+                "import great_expectations as ge\ndef test_x(df):\n    df.expect_column_values_to_not_be_null(column=\"tag\")\n",
+            ),
+            file(
+                "tests/code/test_train.py",
+                "import pytest\n@pytest.mark.training\ndef test_train():\n    pass\n",
+            ),
+            file(
+                "integration-test/test_docker.py",
+                "import requests\nurl = 'http://localhost:8080/invocations'\nrequests.post(url, json={})\n",
+            ),
+            file(
+                "ml_service/util/smoke_test_scoring_service.py",
+                "import requests\n",
+            ),
+        ],
+        vec![],
+    ));
+    let ids = rule_ids(&out, "test.layering");
+    for want in [
+        "test.layering.data_suites",
+        "test.layering.marker_decorators",
+        "test.layering.service_tests",
+        "test.layering.smoke_files",
+    ] {
+        assert!(ids.iter().any(|r| r == want), "{want} missing in {ids:?}");
+    }
+}
+
+#[test]
+fn layering_negatives_mirrored_folders_placeholders_parametrize_and_app_code() {
+    let out = detect(&snapshot(
+        vec![
+            // A test folder named after a package module is not a layer.
+            file(
+                "tests/model/test_model_loader.py",
+                "from src.model import loader\ndef test_load():\n    assert loader\n",
+            ),
+            // An empty placeholder folder holds no suite.
+            file("tests/unit/.gitkeep", ""),
+            // Built-in marks are not layer markers.
+            file(
+                "tests/test_utils.py",
+                "import pytest\n@pytest.mark.parametrize('a', [1])\ndef test_a(a):\n    pass\n",
+            ),
+            // Application code calling localhost is not a test.
+            file("app/client.py", "URL = 'http://localhost:8080/predict'\n"),
+            // A URL string in a parser's unit test is not a running service.
+            file(
+                "tests/test_urls.py",
+                "def test_parse():\n    assert parse(\"http://localhost:8080/a\").port == 8080\n",
+            ),
+            // A commented-out localstack endpoint.
+            file(
+                "tests/test_s3.py",
+                "# endpoint = 'http://localhost:4566/'\ndef test_s3():\n    pass\n",
+            ),
+        ],
+        vec![],
+    ));
+    assert!(
+        !has(&out, "test.layering"),
+        "{:?}",
+        rule_ids(&out, "test.layering")
+    );
+}
+
+#[test]
+fn results_files_of_test_runs_count_but_plain_runs_do_not() {
+    let wf = ".github/workflows/t.yml";
+    let kept = detect(&snapshot(
+        vec![],
+        vec![workflow(
+            wf,
+            vec![TriggerKind::PullRequest],
+            vec![job(
+                wf,
+                "t",
+                5,
+                vec![run_step(
+                    wf,
+                    7,
+                    "pytest tests/code --verbose > results/test_code_results.txt",
+                )],
+            )],
+        )],
+    ));
+    assert!(rule_ids(&kept, "test.results").contains(&"test.results.result_files".to_string()));
+    let plain = detect(&snapshot(
+        vec![],
+        vec![workflow(
+            wf,
+            vec![TriggerKind::PullRequest],
+            vec![job(
+                wf,
+                "t",
+                5,
+                vec![run_step(wf, 7, "pytest tests -q > /dev/null")],
+            )],
+        )],
+    ));
+    assert!(!has(&plain, "test.results"));
+}
+
+#[test]
+fn codebuild_continuation_lines_read_as_one_test_command() {
+    let spec = "version: 0.2\nphases:\n  build:\n    commands:\n      - |\n        python test/test.py \\\n          --build-config cfg.json \\\n          --test-results-output ${TEST_RESULTS}.json\n";
+    let out = detect(&snapshot(
+        vec![file("deploy/test/buildspec.yml", spec)],
+        vec![],
+    ));
+    let results = finding(&out, "test.results").expect("test.results");
+    assert_eq!(
+        results.evidence[0].origin,
+        mlops_maturity::detect::Origin::File {
+            location: Location::new("deploy/test/buildspec.yml", 6)
+        }
+    );
+    assert!(rule_ids(&out, "ci.tests").contains(&"ci.tests.test_scripts".to_string()));
+}
+
+#[test]
+fn orchestrator_schedules_and_retraining_need_a_training_file() {
+    let out = detect(&snapshot(
+        vec![file(
+            "flows/train_deploy.py",
+            "from prefect.orion.schemas.schedules import IntervalSchedule\ndef train_best_model(x):\n    booster = xgb.train(params, x)\nDeployment.build_from_flow(flow=main, schedule=IntervalSchedule(interval=timedelta(minutes=5)))\n",
+        )],
+        vec![],
+    ));
+    assert!(has(&out, "build.schedule"));
+    assert!(has(&out, "feedback.retraining"));
+    // A scheduled scoring flow is a schedule, not retraining; a manual DAG is neither.
+    let out = detect(&snapshot(
+        vec![
+            file(
+                "flows/score_deploy.py",
+                "Deployment.build_from_flow(flow=score, schedule=CronSchedule(cron=\"0 3 2 * *\"))\n",
+            ),
+            file(
+                "dags/manual.py",
+                "with DAG('etl', schedule_interval=None) as dag:\n    pass\n",
+            ),
+        ],
+        vec![],
+    ));
+    assert_eq!(
+        rule_ids(&out, "build.schedule"),
+        vec!["build.schedule.orchestrator".to_string()]
+    );
+    assert!(!has(&out, "feedback.retraining"));
+}
+
+#[test]
+fn ml_platform_rules_datasets_telemetry_endpoints_rollouts_run_log() {
+    let out = detect(&snapshot(
+        vec![
+            file(
+                "prep.py",
+                "import wandb\nartifact = wandb.Artifact(\"taxi\", type=\"preprocessed_dataset\")\n",
+            ),
+            file(
+                "scoring/deployment_config_aks.yml",
+                "computeType: AKS\nappInsightsEnabled: True\n",
+            ),
+            file(
+                "scoring/inference_config.yml",
+                "entryScript: score.py\nruntime: python\n",
+            ),
+            file(
+                "cfn/endpoint.yaml",
+                "Resources:\n  Cfg:\n    Type: AWS::SageMaker::EndpointConfig\n",
+            ),
+            file(
+                "deploy/services/serve.yaml",
+                "name: svc\nrollout_strategy: ROLLOUT # ROLLOUT or IN_PLACE\n",
+            ),
+            file(
+                "train_aml.py",
+                "from azureml.core import Run\nrun = Run.get_context()\nrun.log('mse', 1.0)\n",
+            ),
+            file(
+                "data/data_test.py",
+                "import pandas as pd\ndef test_check_schema():\n    df = pd.read_csv('d.csv')\n    assert df.shape[1] == 10\n",
+            ),
+        ],
+        vec![],
+    ));
+    for practice in [
+        "data.versioning",
+        "monitor.runtime",
+        "serving.definition",
+        "deploy.progressive",
+        "metrics.defined",
+        "data.validation",
+    ] {
+        assert!(has(&out, practice), "{practice}");
+    }
+}
+
+#[test]
+fn ml_platform_negatives_model_artifacts_in_place_rollouts_and_plain_loggers() {
+    let out = detect(&snapshot(
+        vec![
+            // A model artifact is not a dataset.
+            file(
+                "log.py",
+                "import wandb\nart = wandb.Artifact(\"clf\", type=\"model\")\n",
+            ),
+            file("deploy/services/serve.yaml", "rollout_strategy: IN_PLACE\n"),
+            file(
+                "scoring/deployment_config_aci.yml",
+                "computeType: ACI\nappInsightsEnabled: False\n",
+            ),
+            // `run.log` in a module that imports no tracker.
+            file(
+                "job.py",
+                "import logging\nrun = logging.getLogger('run')\nrun.log(20, 'x')\n",
+            ),
+            // An API schema test does not read data.
+            file(
+                "tests/test_api.py",
+                "def test_response_schema(client):\n    assert client.get('/').json()\n",
+            ),
+            // `class X(Model)` without kserve is any base class.
+            file("core/models.py", "class BaselineModel(Model):\n    pass\n"),
+            // A .dvc file tracking only a model.
+            file(
+                "dvcfiles/trained_model.dvc",
+                "outs:\n- md5: 1\n  path: model.onnx\n",
+            ),
+        ],
+        vec![],
+    ));
+    for practice in [
+        "data.versioning",
+        "deploy.progressive",
+        "monitor.runtime",
+        "metrics.defined",
+        "data.validation",
+        "serving.definition",
+    ] {
+        assert!(
+            !has(&out, practice),
+            "{practice}: {:?}",
+            rule_ids(&out, practice)
+        );
+    }
+}
+
+#[test]
+fn codepipeline_sources_events_branches_and_approvals() {
+    let cfn = "Resources:\n  Rule:\n    Type: AWS::Events::Rule\n    Properties:\n      EventPattern:\n        detail-type:\n          - \"CodeCommit Repository State Change\"\n        detail:\n          referenceName:\n            - \"main\"\n      Targets:\n        - Arn: !Sub 'arn:aws:codepipeline:${AWS::Region}:x'\n  Pipeline:\n    Type: AWS::CodePipeline::Pipeline\n    Properties:\n      Stages:\n        - Name: Source\n          Actions:\n            - Configuration:\n                BranchName: main\n        - Name: ApproveDeployment\n          Actions:\n            - ActionTypeId:\n                Category: Approval\n";
+    let out = detect(&snapshot(vec![file("cfn/pipeline.yaml", cfn)], vec![]));
+    for practice in ["ci.on_change", "vcs.branch_policy", "deploy.approval_gate"] {
+        assert!(has(&out, practice), "{practice}");
+    }
+    // Without a pipeline in the file, an event rule or a branch name says nothing;
+    // a templated branch (`!Ref`) is not a policy.
+    let lone = "Resources:\n  Rule:\n    Type: AWS::Events::Rule\n    Properties:\n      EventPattern:\n        detail-type:\n          - \"CodeCommit Repository State Change\"\n      Category: Approval\n";
+    let templated = "Resources:\n  P:\n    Type: AWS::CodePipeline::Pipeline\n    Properties:\n      Configuration:\n        BranchName: !Ref Branch\n        PollForSourceChanges: false\n";
+    let out = detect(&snapshot(
+        vec![
+            file("cfn/rule.yaml", lone),
+            file("cfn/p.yaml", templated),
+            file("config/app.yaml", "BranchName: main\n"),
+        ],
+        vec![],
+    ));
+    for practice in ["ci.on_change", "vcs.branch_policy", "deploy.approval_gate"] {
+        assert!(
+            !has(&out, practice),
+            "{practice}: {:?}",
+            rule_ids(&out, practice)
+        );
+    }
+}
+
+#[test]
+fn anyscale_job_submitted_by_a_workflow_runs_its_entrypoint_tests() {
+    let wf = ".github/workflows/workloads.yaml";
+    let snap = snapshot(
+        vec![
+            file(
+                "deploy/jobs/workloads.yaml",
+                "name: workloads\nruntime_env:\n  working_dir: .\nentrypoint: bash deploy/jobs/workloads.sh\n",
+            ),
+            file(
+                "deploy/jobs/workloads.sh",
+                "#!/bin/bash\npython -m pytest tests/code --verbose\n",
+            ),
+            file("tests/code/test_a.py", "def test_a():\n    assert 1\n"),
+        ],
+        vec![workflow(
+            wf,
+            vec![TriggerKind::PullRequest],
+            vec![job(
+                wf,
+                "workloads",
+                5,
+                vec![run_step(
+                    wf,
+                    9,
+                    "anyscale jobs submit deploy/jobs/workloads.yaml --wait",
+                )],
+            )],
+        )],
+    );
+    let out = detect(&snap);
+    let tests = finding(&out, "ci.tests").expect("ci.tests through the job entrypoint");
+    assert!(tests.evidence.iter().any(|e| e.has(qualifier::IN_PIPELINE)));
+}
+
+#[test]
+fn codepipeline_model_deploy_stages_and_promotion() {
+    let cfn = "Resources:\n  Trigger:\n    Type: AWS::Events::Rule\n    Properties:\n      EventPattern:\n        detail-type:\n          - \"SageMaker Model Package State Change\"\n  Pipeline:\n    Type: AWS::CodePipeline::Pipeline\n    Properties:\n      Stages:\n        - Name: DeployModelStaging\n          Actions:\n            - ActionTypeId:\n                Category: Deploy\n                Provider: CloudFormationStackSet\n        - Name: DeployModelProd\n          Actions:\n            - ActionTypeId:\n                Category: Deploy\n";
+    let out = detect(&snapshot(vec![file("cfn/deploy.yaml", cfn)], vec![]));
+    assert!(has(&out, "deploy.automated"));
+    let envs = finding(&out, "deploy.environments").expect("staging then prod");
+    assert_eq!(
+        envs.evidence[0].origin,
+        mlops_maturity::detect::Origin::File {
+            location: Location::new("cfn/deploy.yaml", 17)
+        }
+    );
+    // A pipeline deploying infrastructure (no model endpoint) to prod only.
+    let infra = "Resources:\n  Pipeline:\n    Type: AWS::CodePipeline::Pipeline\n    Properties:\n      Stages:\n        - Name: DeployNetworkProd\n          Actions:\n            - ActionTypeId:\n                Category: Deploy\n";
+    let out = detect(&snapshot(vec![file("cfn/infra.yaml", infra)], vec![]));
+    assert!(!has(&out, "deploy.automated"));
+    assert!(!has(&out, "deploy.environments"));
+}

@@ -814,10 +814,12 @@ fn unparsed_ci_file(
         Vec::new()
     };
     let lines: Vec<(u32, String)> = if commands.is_empty() {
-        code_lines(text, Lang::Hash)
-            .into_iter()
-            .map(|(n, l)| (n, unquote_yaml_line(&l)))
-            .collect()
+        join_continuations(
+            code_lines(text, Lang::Hash)
+                .into_iter()
+                .map(|(n, l)| (n, unquote_yaml_line(&l)))
+                .collect(),
+        )
     } else {
         commands
     };
@@ -870,6 +872,31 @@ fn unparsed_ci_file(
             }
         }
     }
+}
+
+/// Shell continuations (`cmd \` then `  --opt x`) read as one command, reported at
+/// the line where the command starts (bounded: at most 50 lines are joined).
+fn join_continuations(lines: Vec<(u32, String)>) -> Vec<(u32, String)> {
+    let mut out: Vec<(u32, String)> = Vec::with_capacity(lines.len());
+    let mut joined = 0usize;
+    for (line_no, text) in lines {
+        if let Some((_, last)) = out.last_mut()
+            && last.trim_end().ends_with('\\')
+            && joined < 50
+        {
+            let trimmed = last
+                .trim_end()
+                .trim_end_matches('\\')
+                .trim_end()
+                .to_string();
+            *last = format!("{trimmed} {}", text.trim());
+            joined += 1;
+            continue;
+        }
+        joined = 0;
+        out.push((line_no, text));
+    }
+    out
 }
 
 /// The commands of a Cloud Build config: (step line, `builder args…` or the script).
@@ -1351,6 +1378,19 @@ fn scan_content(
             }
         }
     }
+    // `file_requires`: the hit counts only when the same file also shows the
+    // companion pattern on a code line (checked once per rule that hit).
+    let mut companion: HashMap<usize, bool> = HashMap::new();
+    found.retain(|(ri, _, _)| {
+        *companion.entry(*ri).or_insert_with(|| {
+            rules.get(*ri).is_none_or(|rule| {
+                rule.file_requires.is_empty()
+                    || lines
+                        .iter()
+                        .any(|(_, code)| rule.file_requires.iter().any(|re| re.is_match(code)))
+            })
+        })
+    });
     found
 }
 
@@ -1623,6 +1663,22 @@ mod tests {
         assert_eq!(docs.len(), 2);
         assert_eq!(docs[0].0, 1);
         assert_eq!(docs[1].0, 3);
+    }
+
+    #[test]
+    fn continuations_join_into_one_command() {
+        let got = join_continuations(vec![
+            (3, "python test/test.py \\".into()),
+            (4, "  --results-output r.json".into()),
+            (5, "cat r.json".into()),
+        ]);
+        assert_eq!(
+            got,
+            vec![
+                (3, "python test/test.py --results-output r.json".to_string()),
+                (5, "cat r.json".to_string())
+            ]
+        );
     }
 
     #[test]

@@ -18,7 +18,8 @@
 //!   `tox [-e envs]`, `nox [-s sessions]`;
 //! - `dvc repro [stage]` / `dvc exp run`, `mlflow run` (MLproject), `papermill`,
 //!   `jupyter nbconvert --execute`;
-//! - `az ml job create -f job.yml` and `kubectl apply -f` of a Job (their `command`).
+//! - `az ml job create -f job.yml`, `kubectl apply -f` of a Job (their `command`) and
+//!   `anyscale job submit job.yaml` (its `entrypoint`).
 //!
 //! Chains: the step's location, then for each hop the line of the command (or
 //! make target header) that invoked the next part, then the entry of the reached
@@ -356,6 +357,29 @@ impl Follower<'_> {
                 } else {
                     Vec::new()
                 }
+            }
+            // Anyscale: `anyscale job[s] submit [-f|--config-file] job.yaml` runs the
+            // spec's `entrypoint` on a cluster; the run is part of the pipeline step.
+            "anyscale"
+                if args.first().is_some_and(|a| a == "job" || a == "jobs")
+                    && args.get(1).is_some_and(|a| a == "submit") =>
+            {
+                let rest = args.get(2..).unwrap_or_default();
+                let mut specs = option_values(rest, &["-f", "--config-file", "--config"]);
+                specs.extend(
+                    rest.iter()
+                        .filter(|a| {
+                            !a.starts_with('-') && (a.ends_with(".yaml") || a.ends_with(".yml"))
+                        })
+                        .cloned(),
+                );
+                specs.sort();
+                specs.dedup();
+                specs
+                    .iter()
+                    .filter_map(|f| self.resolve(cwd, f, ctx, false))
+                    .filter_map(|p| runners::job_spec_part(self.files, &p))
+                    .collect()
             }
             "kubectl" | "oc" if args.first().is_some_and(|a| a == "apply" || a == "create") => {
                 option_values(args, &["-f", "--filename"])
@@ -1416,6 +1440,43 @@ mod tests {
                     ]
                 ),
             ]
+        );
+    }
+
+    #[test]
+    fn anyscale_job_submit_reaches_the_entrypoint_script() {
+        let fs = files(&[
+            (
+                "deploy/jobs/workloads.yaml",
+                "name: workloads\nruntime_env:\n  working_dir: .\nentrypoint: bash deploy/jobs/workloads.sh\n",
+            ),
+            ("deploy/jobs/workloads.sh", "pytest tests/code\n"),
+            ("tests/code/test_a.py", ""),
+        ]);
+        let got: Vec<String> = follow_step(
+            &fs,
+            &step("anyscale jobs submit deploy/jobs/workloads.yaml --wait"),
+            3,
+        )
+        .into_iter()
+        .map(|r| r.path)
+        .collect();
+        assert_eq!(
+            got,
+            vec![
+                "deploy/jobs/workloads.yaml",
+                "deploy/jobs/workloads.sh",
+                "tests/code/test_a.py"
+            ]
+        );
+        // Other anyscale commands (service rollout, cluster start) reach no job spec.
+        assert!(
+            follow_step(
+                &fs,
+                &step("anyscale service rollout -f deploy/jobs/workloads.yaml"),
+                3
+            )
+            .is_empty()
         );
     }
 

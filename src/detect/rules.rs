@@ -201,6 +201,8 @@ struct RuleToml {
     content: Vec<String>,
     #[serde(default, deserialize_with = "one_or_many")]
     exclude_lines: Vec<String>,
+    #[serde(default, deserialize_with = "one_or_many")]
+    file_requires: Vec<String>,
     #[serde(default)]
     env_variants: bool,
     #[serde(default, deserialize_with = "one_or_many")]
@@ -289,6 +291,9 @@ pub struct Rule {
     pub content: Vec<Regex>,
     /// A matched line (content or step text) that also matches one of these is ignored.
     pub exclude_lines: Vec<Regex>,
+    /// Content matches count only in a file where some code line also matches
+    /// one of these (a schedule counts as retraining in a file that trains).
+    pub file_requires: Vec<Regex>,
     /// Files matching `files` whose names (or folders) name environments, with
     /// at least two environments whose contents differ beyond the name.
     pub env_variants: bool,
@@ -771,6 +776,7 @@ fn parse_rule(path: &str, family: &str, t: RuleToml) -> Result<Rule, RuleError> 
     let rule = Rule {
         content: compile_regexes(path, &id, "content", &t.content)?,
         exclude_lines: compile_regexes(path, &id, "exclude_lines", &t.exclude_lines)?,
+        file_requires: compile_regexes(path, &id, "file_requires", &t.file_requires)?,
         env_variants: t.env_variants,
         step_run: compile_regexes(path, &id, "step_run", &t.step_run)?,
         step_uses: compile_regexes(path, &id, "step_uses", &t.step_uses)?,
@@ -806,6 +812,13 @@ fn parse_rule(path: &str, family: &str, t: RuleToml) -> Result<Rule, RuleError> 
             path,
             &rule.id,
             "`content` needs `files` (globs of the files to read)",
+        ));
+    }
+    if !rule.file_requires.is_empty() && rule.content.is_empty() {
+        return Err(invalid(
+            path,
+            &rule.id,
+            "`file_requires` applies to `content` matches; the rule has no `content`",
         ));
     }
     let matches_something = !rule.files.is_empty()
@@ -1077,6 +1090,10 @@ mod tests {
         assert!(e.contains("duplicate rule id"), "{e}");
         let e = err_of("[[rule]]\nid='ci.x'\npractice='ci.tests'\ndescription='d'\n");
         assert!(e.contains("no matcher"), "{e}");
+        let e = err_of(
+            "[[rule]]\nid='ci.x'\npractice='ci.tests'\ndescription='d'\nfiles=['a']\nfile_requires=['b']\n",
+        );
+        assert!(e.contains("file_requires"), "{e}");
         let e = err_of(
             "[[rule]]\nid='ci.x'\npractice='ci.tests'\ndescription='d'\nfiles=['a']\ncolour='red'\n",
         );

@@ -850,7 +850,7 @@ pub fn mlproject_parts(files: &FileSet, dir: &str, entry: &str) -> Vec<Part> {
 // --------------------------------------------------------------- job specs
 
 /// A job spec file that names an entrypoint: Azure ML `command:` jobs (also
-/// the jobs of a pipeline job) and Kubernetes Jobs/CronJobs whose container
+/// the jobs of a pipeline job), Anyscale jobs (`entrypoint:`) and Kubernetes Jobs/CronJobs whose container
 /// `command`/`args` run something. The whole file is reached.
 pub fn job_spec_part(files: &FileSet, path: &str) -> Option<Part> {
     let text = files.text(path)?;
@@ -907,6 +907,25 @@ fn collect_entrypoints(node: &yaml::Node, dir: &str, runs: &mut Vec<Run>, depth:
                     });
                 }
                 _ => {}
+            }
+        }
+        // Anyscale job: `entrypoint: bash x.sh`, run from `runtime_env.working_dir`
+        // (the submitting directory when it is `.`; the root is also tried on resolve).
+        if let Some(text) = node.get("entrypoint").and_then(yaml::Node::as_str) {
+            if node.get("command").is_none() {
+                let cwd = node
+                    .get("runtime_env")
+                    .and_then(|env| env.get("working_dir"))
+                    .and_then(yaml::Node::as_str)
+                    .filter(|w| !w.contains(':') && *w != ".")
+                    .map_or_else(|| dir.to_string(), |w| normalise(&join(dir, w)));
+                if let Some(line) = node.get("entrypoint").map(|n| n.line) {
+                    runs.push(Run {
+                        line,
+                        text: RunText::Shell(text.to_string()),
+                        cwd,
+                    });
+                }
             }
         }
         for (_, v) in entries {
