@@ -129,3 +129,81 @@ fn unreachable_github_url_fails_cleanly_without_printing_the_token() {
     assert!(!all.contains("supersecret"), "{all}");
     assert!(all.contains("help:"), "{all}");
 }
+
+#[test]
+fn evidence_json_gives_jobs_edges_and_locations_of_a_fixture() {
+    let out = bin()
+        .args([
+            "evidence",
+            &fixture("fixtures/repos/mature-gitlab"),
+            "--format",
+            "json",
+        ])
+        .output()
+        .expect("runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let edges: Vec<(String, String, String)> = v["graph"]["edges"]
+        .as_array()
+        .expect("edges")
+        .iter()
+        .map(|e| {
+            (
+                e["from"].as_str().unwrap_or_default().to_string(),
+                e["to"].as_str().unwrap_or_default().to_string(),
+                e["kind"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    let has = |from: &str, to: &str, kind: &str| {
+        edges
+            .iter()
+            .any(|(f, t, k)| f == from && t == to && k == kind)
+    };
+    // `needs:` chains production after staging; stage order puts tests before training;
+    // `trigger: include:` links the child pipeline.
+    assert!(
+        has(
+            ".gitlab-ci.yml#deploy-staging",
+            ".gitlab-ci.yml#deploy-production",
+            "needs"
+        ),
+        "{edges:?}"
+    );
+    assert!(
+        has(
+            ".gitlab-ci.yml#lint",
+            ".gitlab-ci.yml#unit-tests",
+            "stage_order"
+        ),
+        "{edges:?}"
+    );
+    assert!(
+        has(
+            ".gitlab-ci.yml#build-image",
+            "ci/image.yml#build",
+            "triggers"
+        ),
+        "{edges:?}"
+    );
+    let root = v["snapshot"]["pipelines"]
+        .as_array()
+        .expect("pipelines")
+        .iter()
+        .find(|p| p["file"] == ".gitlab-ci.yml")
+        .expect("root pipeline");
+    let train = root["jobs"]
+        .as_array()
+        .expect("jobs")
+        .iter()
+        .find(|j| j["id"] == "train")
+        .expect("train job");
+    assert_eq!(train["location"]["path"], ".gitlab-ci.yml");
+    assert!(train["location"]["line"].as_u64().unwrap_or(0) > 1);
+    // Contents stay out of the JSON unless asked for.
+    assert!(v["snapshot"]["files"][0].get("content").is_none());
+}
