@@ -1520,6 +1520,9 @@ mod tests {
         )
     }
 
+    /// A part's line range and its runs' (line, shell text).
+    type PartSummary<'a> = (Option<(u32, u32)>, Vec<(u32, &'a str)>);
+
     fn shell(run: &Run) -> (u32, &str) {
         match &run.text {
             RunText::Shell(s) => (run.line, s.as_str()),
@@ -1534,7 +1537,7 @@ mod tests {
             "[tools]\npython = \"3.11\"\n\n[tasks.prep]\nrun = \"python prep.py\"\n\n[tasks.train]\ndescription = \"fit\"\ndepends = [\"prep\"]\nrun = [\n  \"python train.py\",\n  \"python eval.py\",\n]\n\n# next\n[tasks.lint]\nrun = \"ruff check\"\n",
         )]);
         let parts = mise_toml_parts(&fs, "", &["train".to_string()]);
-        let summary: Vec<(Option<(u32, u32)>, Vec<(u32, &str)>)> = parts
+        let summary: Vec<PartSummary> = parts
             .iter()
             .map(|p| (p.lines, p.runs.iter().map(shell).collect()))
             .collect();
@@ -1599,7 +1602,7 @@ mod tests {
             ),
         ]);
         let parts = pixi_parts(&fs, "", "train");
-        let summary: Vec<(Option<(u32, u32)>, Vec<(u32, &str)>)> = parts
+        let summary: Vec<PartSummary> = parts
             .iter()
             .map(|p| (p.lines, p.runs.iter().map(shell).collect()))
             .collect();
