@@ -446,6 +446,12 @@ impl Follower<'_> {
                         .filter(|a| !a.starts_with('-'))
                         .cloned()
                         .collect(),
+                    // mise's own commands win over a task of the same name.
+                    Some(
+                        "exec" | "x" | "install" | "i" | "use" | "u" | "trust" | "activate"
+                        | "settings" | "ls" | "tasks" | "env" | "set" | "upgrade" | "up" | "watch"
+                        | "w" | "tool" | "where" | "which" | "self-update",
+                    ) => Vec::new(),
                     Some(t) if !t.starts_with('-') => vec![t.to_string()],
                     _ => Vec::new(),
                 };
