@@ -1528,3 +1528,110 @@ fn codepipeline_model_deploy_stages_and_promotion() {
     assert!(!has(&out, "deploy.automated"));
     assert!(!has(&out, "deploy.environments"));
 }
+
+#[test]
+fn azure_ml_v1_actions_register_and_train() {
+    let out = detect(&snapshot(
+        vec![],
+        vec![workflow(
+            WF,
+            vec![TriggerKind::Push],
+            vec![job(
+                WF,
+                "train",
+                5,
+                vec![
+                    uses_step(WF, 8, "Azure/aml-workspace@v1", &[]),
+                    uses_step(WF, 10, "Azure/aml-run@v1", &[]),
+                    uses_step(WF, 12, "Azure/aml-registermodel@v1", &[]),
+                ],
+            )],
+        )],
+    ));
+    assert_eq!(
+        rule_ids(&out, "model.registry"),
+        vec!["model.registry.cli".to_string()]
+    );
+    let reg = finding(&out, "model.registry").unwrap();
+    assert_eq!(
+        reg.evidence[0].origin,
+        mlops_maturity::detect::Origin::File {
+            location: Location::new(WF, 12)
+        }
+    );
+    assert!(
+        rule_ids(&out, "model.training_pipeline")
+            .iter()
+            .any(|r| r == "model.training_pipeline.ci_job")
+    );
+}
+
+#[test]
+fn azure_ml_workspace_and_compute_setup_are_not_training_or_registry() {
+    let out = detect(&snapshot(
+        vec![],
+        vec![workflow(
+            WF,
+            vec![TriggerKind::Push],
+            vec![job(
+                WF,
+                "setup",
+                5,
+                vec![
+                    uses_step(WF, 8, "Azure/aml-workspace@v1", &[]),
+                    uses_step(WF, 10, "Azure/aml-compute@v1", &[]),
+                ],
+            )],
+        )],
+    ));
+    assert!(!has(&out, "model.training_pipeline"));
+    assert!(!has(&out, "model.registry"));
+}
+
+#[test]
+fn watson_and_clearml_model_registration() {
+    let out = detect(&snapshot(
+        vec![
+            file(
+                "pipeline/store.py",
+                "from ibm_watson_machine_learning import APIClient\nclient = APIClient(creds)\nmodel_details = client.repository.store_model(model=pipe, meta_props=props)\n",
+            ),
+            file(
+                "train.py",
+                "from clearml import Task, OutputModel\ntask = Task.init(project_name='p')\nout = OutputModel(task=task, name='churn', framework='sklearn')\nout.update_weights('model.pkl')\n",
+            ),
+        ],
+        vec![],
+    ));
+    let reg = finding(&out, "model.registry").unwrap();
+    let at: Vec<String> = reg
+        .evidence
+        .iter()
+        .filter_map(|e| match &e.origin {
+            mlops_maturity::detect::Origin::File { location } => Some(location.to_string()),
+            _ => None,
+        })
+        .collect();
+    assert!(at.contains(&"pipeline/store.py:3".to_string()), "{at:?}");
+    assert!(at.contains(&"train.py:3".to_string()), "{at:?}");
+}
+
+#[test]
+fn clearml_tracking_and_update_weights_alone_are_not_registration() {
+    let out = detect(&snapshot(
+        vec![
+            file(
+                "train.py",
+                "from clearml import Task\ntask = Task.init(project_name='p')\n# OutputModel(task) later\nself.update_weights(grads)\n",
+            ),
+            // Storing a pipeline run's assets in a repository object is not Watson's.
+            file("store.py", "repository.store(model)\nrepo.store_model(x)\n"),
+        ],
+        vec![],
+    ));
+    assert!(
+        !has(&out, "model.registry"),
+        "{:?}",
+        rule_ids(&out, "model.registry")
+    );
+}

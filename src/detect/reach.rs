@@ -435,6 +435,37 @@ impl Follower<'_> {
                     from_pyproject
                 }
             }
+            // `mise run a b`, `mise r a`, `mise a` (a task name as the verb): TOML
+            // tasks, else file tasks. `mise exec`/`mise x`/`mise install` are not tasks.
+            "mise" => {
+                let tasks: Vec<String> = match args.first().map(String::as_str) {
+                    Some("run" | "r") => args
+                        .iter()
+                        .skip(1)
+                        .take_while(|a| a.as_str() != "--" && a.as_str() != ":::")
+                        .filter(|a| !a.starts_with('-'))
+                        .cloned()
+                        .collect(),
+                    // mise's own commands win over a task of the same name.
+                    Some(
+                        "exec" | "x" | "install" | "i" | "use" | "u" | "trust" | "activate"
+                        | "settings" | "ls" | "tasks" | "env" | "set" | "upgrade" | "up" | "watch"
+                        | "w" | "tool" | "where" | "which" | "self-update",
+                    ) => Vec::new(),
+                    Some(t) if !t.starts_with('-') => vec![t.to_string()],
+                    _ => Vec::new(),
+                };
+                let from_toml = runners::mise_toml_parts(self.files, cwd, &tasks);
+                if from_toml.is_empty() {
+                    tasks
+                        .iter()
+                        .filter_map(|t| runners::mise_file_task(self.files, cwd, t))
+                        .map(|p| self.file_part(&p))
+                        .collect()
+                } else {
+                    from_toml
+                }
+            }
             "Rscript" | "julia" | "node" => args
                 .iter()
                 .find(|a| !a.starts_with('-'))
@@ -455,8 +486,14 @@ impl Follower<'_> {
                         .into_iter()
                         .collect()
                 } else if wrapped {
-                    // `hatch run test`, `pdm run lint`, `uv run train`: a project script.
-                    runners::pyproject_script_parts(self.files, cwd, program)
+                    // `hatch run test`, `pdm run lint`, `uv run train`: a project script;
+                    // `pixi run train`: a pixi task.
+                    let scripts = runners::pyproject_script_parts(self.files, cwd, program);
+                    if scripts.is_empty() {
+                        runners::pixi_parts(self.files, cwd, program)
+                    } else {
+                        scripts
+                    }
                 } else {
                     Vec::new()
                 }
@@ -1685,6 +1722,72 @@ mod tests {
                 ("build.sh".to_string(), None),
             ]
         );
+    }
+
+    #[test]
+    fn mise_and_pixi_tasks_reach_their_scripts() {
+        let fs = files(&[
+            (
+                "mise.toml",
+                "[tasks.prep]\nrun = \"python prep.py\"\n\n[tasks.train]\ndepends = [\"prep\"]\nrun = \"python train.py --epochs 2\"\n",
+            ),
+            (
+                ".mise/tasks/evaluate",
+                "#!/usr/bin/env bash\npython eval.py\n",
+            ),
+            (
+                "pixi.toml",
+                "[tasks]\nfit = { cmd = \"python train.py\", depends-on = [\"prep\"] }\nprep = \"python prep.py\"\n",
+            ),
+            ("prep.py", "print(1)\n"),
+            ("train.py", "print(2)\n"),
+            ("eval.py", "print(3)\n"),
+        ]);
+        let s = ".github/workflows/ci.yml:20".to_string();
+        assert_eq!(
+            summary(&follow_step(&fs, &step("mise run train"), 3)),
+            vec![
+                (
+                    "mise.toml".into(),
+                    Some((4, 6)),
+                    vec![s.clone(), "mise.toml:4".into()]
+                ),
+                (
+                    "train.py".into(),
+                    None,
+                    vec![s.clone(), "mise.toml:6".into(), "train.py".into()]
+                ),
+                (
+                    "mise.toml".into(),
+                    Some((1, 2)),
+                    vec![s.clone(), "mise.toml:1".into()]
+                ),
+                (
+                    "prep.py".into(),
+                    None,
+                    vec![s.clone(), "mise.toml:2".into(), "prep.py".into()]
+                ),
+            ]
+        );
+        // `mise <task>` and a file task.
+        let paths = |cmd: &str| -> Vec<String> {
+            follow_step(&fs, &step(cmd), 3)
+                .into_iter()
+                .map(|r| r.path)
+                .collect()
+        };
+        assert_eq!(paths("mise prep"), vec!["mise.toml", "prep.py"]);
+        assert_eq!(
+            paths("mise run evaluate"),
+            vec![".mise/tasks/evaluate", "eval.py"]
+        );
+        // `mise install` / `mise exec` name no task.
+        assert!(paths("mise install").is_empty());
+        assert_eq!(
+            paths("pixi run fit"),
+            vec!["pixi.toml", "train.py", "pixi.toml", "prep.py"]
+        );
+        assert!(paths("pixi run deploy").is_empty());
     }
 
     /// Every `run:` / `script:` text of the shared CI corpus goes through the

@@ -1247,3 +1247,376 @@ fn tox_toml_parts(files: &FileSet, cwd: &str, envs: &[String]) -> Vec<Part> {
     }
     Vec::new()
 }
+
+// ------------------------------------------------------------ mise / pixi
+
+/// The lines a TOML entry spans: from `first` (its key or `[table]` header) to
+/// the end of its value. A sub-table runs until the next header (trailing blank
+/// and comment lines dropped); a `key = value` ends where its multi-line string
+/// or array closes.
+fn toml_entry_span(text: &str, first: u32, is_table: bool) -> (u32, u32) {
+    let lines: Vec<&str> = text.lines().collect();
+    let start = first.saturating_sub(1) as usize;
+    if is_table {
+        let mut last = first;
+        for (i, raw) in lines.iter().enumerate().skip(start + 1) {
+            let t = raw.trim();
+            if t.starts_with('[') && !t.starts_with("[[") && t.ends_with(']') && !t.contains('=') {
+                break;
+            }
+            if !t.is_empty() && !t.starts_with('#') {
+                last = i as u32 + 1;
+            }
+        }
+        return (first, last);
+    }
+    let Some(line) = lines.get(start) else {
+        return (first, first);
+    };
+    let value = line.split_once('=').map_or("", |(_, v)| v).trim();
+    // A multi-line string closes at the next triple quote; an array or inline
+    // table at the line where brackets balance.
+    for quote in ["\"\"\"", "'''"] {
+        if let Some(rest) = value.strip_prefix(quote) {
+            if rest.contains(quote) {
+                return (first, first);
+            }
+            for (i, raw) in lines.iter().enumerate().skip(start + 1) {
+                if raw.contains(quote) {
+                    return (first, i as u32 + 1);
+                }
+            }
+            return (first, first);
+        }
+    }
+    let mut depth: i32 = 0;
+    for (i, raw) in lines.iter().enumerate().skip(start) {
+        let part = if i == start { value } else { raw };
+        let mut in_string: Option<char> = None;
+        for c in part.chars() {
+            match (in_string, c) {
+                (None, '"' | '\'') => in_string = Some(c),
+                (Some(q), _) if c == q => in_string = None,
+                (None, '[' | '{') => depth += 1,
+                (None, ']' | '}') => depth -= 1,
+                (None, '#') => break,
+                _ => {}
+            }
+        }
+        if depth <= 0 {
+            return (first, i as u32 + 1);
+        }
+    }
+    (first, first)
+}
+
+/// Where each command of a task starts: a single-line command on the first line
+/// of the span that holds its first line, a `"""` block on the line after the
+/// opening quotes; the entry line when it cannot be found.
+fn command_line(text: &str, span: (u32, u32), cmd: &str) -> u32 {
+    let head = cmd
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("")
+        .trim();
+    if head.is_empty() {
+        return span.0;
+    }
+    text.lines()
+        .enumerate()
+        .skip(span.0.saturating_sub(1) as usize)
+        .take((span.1 - span.0.min(span.1) + 1) as usize)
+        .find(|(_, l)| l.contains(head))
+        .map_or(span.0, |(i, _)| i as u32 + 1)
+        .saturating_sub(u32::from(cmd.starts_with('\n')))
+}
+
+/// A task table's commands and dependencies, for mise (`run`, `depends`) and
+/// pixi (`cmd`, `depends-on` / `depends_on`). A string value is the command itself;
+/// an array `cmd` of words is one command.
+fn toml_task(value: &toml::Value) -> (Vec<String>, Vec<String>) {
+    let strings = |v: Option<&toml::Value>| -> Vec<String> {
+        match v {
+            Some(toml::Value::String(s)) => vec![s.clone()],
+            Some(toml::Value::Array(a)) => a
+                .iter()
+                .filter_map(|x| {
+                    x.as_str()
+                        .map(str::to_string)
+                        .or_else(|| x.get("task").and_then(|t| t.as_str()).map(str::to_string))
+                })
+                .collect(),
+            _ => Vec::new(),
+        }
+    };
+    match value {
+        toml::Value::String(s) => (vec![s.clone()], Vec::new()),
+        toml::Value::Array(_) => (strings(Some(value)), Vec::new()),
+        toml::Value::Table(t) => {
+            let commands = if let Some(run) = t.get("run") {
+                // mise: `run = "…"` or `run = ["…", "…"]`, each a command line.
+                strings(Some(run))
+            } else {
+                match t.get("cmd") {
+                    // pixi: `cmd = ["python", "train.py"]` is one command's words.
+                    Some(toml::Value::Array(words)) => vec![
+                        words
+                            .iter()
+                            .filter_map(|w| w.as_str())
+                            .collect::<Vec<_>>()
+                            .join(" "),
+                    ],
+                    other => strings(other),
+                }
+            };
+            let mut deps = strings(t.get("depends"));
+            deps.extend(strings(t.get("depends-on")));
+            deps.extend(strings(t.get("depends_on")));
+            (commands, deps)
+        }
+        _ => (Vec::new(), Vec::new()),
+    }
+}
+
+/// Tasks of a TOML task table (`tasks` at `keys` in the file at `path`), with
+/// their dependencies first-come; `header` is the dotted table name as written.
+fn toml_tasks_parts(
+    files: &FileSet,
+    path: &str,
+    keys: &[&str],
+    header: &str,
+    names: &[String],
+) -> Vec<Part> {
+    let Some(text) = files.text(path) else {
+        return Vec::new();
+    };
+    let Ok(doc) = text.parse::<toml::Table>() else {
+        return Vec::new();
+    };
+    let mut table: Option<&toml::Value> = None;
+    for (i, k) in keys.iter().enumerate() {
+        table = if i == 0 {
+            doc.get(*k)
+        } else {
+            table.and_then(|t| t.get(*k))
+        };
+    }
+    let Some(table) = table else {
+        return Vec::new();
+    };
+    let cwd = dir_of(path).to_string();
+    let mut wanted: Vec<String> = names.to_vec();
+    let mut seen = BTreeSet::new();
+    let mut parts = Vec::new();
+    let mut i = 0;
+    while let Some(name) = wanted.get(i).cloned() {
+        i += 1;
+        if i > 50 || !seen.insert(name.clone()) {
+            continue;
+        }
+        let Some(value) = table.get(&name) else {
+            continue;
+        };
+        let (commands, deps) = toml_task(value);
+        wanted.extend(deps);
+        let sub_table = format!("{header}.{name}");
+        let quoted = format!("{header}.\"{name}\"");
+        let is_table = value.is_table()
+            && text.lines().any(|l| {
+                let n = l.trim().trim_matches(|c| c == '[' || c == ']').trim();
+                l.trim().starts_with('[') && (n == sub_table || n == quoted)
+            });
+        let Some(first) = toml_key_line(text, header, &name) else {
+            continue;
+        };
+        let span = toml_entry_span(text, first, is_table);
+        let runs = commands
+            .iter()
+            .map(|cmd| Run {
+                line: command_line(text, span, cmd),
+                text: RunText::Shell(cmd.trim_start_matches('\n').to_string()),
+                cwd: cwd.clone(),
+            })
+            .collect();
+        parts.push(Part {
+            path: path.to_string(),
+            lines: Some(span),
+            entry: Location::new(path.to_string(), first),
+            runs,
+        });
+    }
+    parts
+}
+
+/// `pixi run <task>`: `[tasks]` of pixi.toml, or `[tool.pixi.tasks]` of pyproject.toml.
+pub fn pixi_parts(files: &FileSet, cwd: &str, task: &str) -> Vec<Part> {
+    let names = [task.to_string()];
+    let parts = toml_tasks_parts(files, &join(cwd, "pixi.toml"), &["tasks"], "tasks", &names);
+    if !parts.is_empty() {
+        return parts;
+    }
+    toml_tasks_parts(
+        files,
+        &join(cwd, "pyproject.toml"),
+        &["tool", "pixi", "tasks"],
+        "tool.pixi.tasks",
+        &names,
+    )
+}
+
+/// `mise run <task>`: `[tasks.<name>]` of mise.toml / .mise.toml (and their
+/// `.config/` and `mise/` places), with `depends`.
+pub fn mise_toml_parts(files: &FileSet, cwd: &str, tasks: &[String]) -> Vec<Part> {
+    for name in [
+        "mise.toml",
+        ".mise.toml",
+        "mise/config.toml",
+        ".mise/config.toml",
+        ".config/mise.toml",
+        ".config/mise/config.toml",
+    ] {
+        let parts = toml_tasks_parts(files, &join(cwd, name), &["tasks"], "tasks", tasks);
+        if !parts.is_empty() {
+            return parts;
+        }
+    }
+    Vec::new()
+}
+
+/// A mise file task: an executable under `.mise/tasks/`, `mise-tasks/`,
+/// `mise/tasks/`, `.mise-tasks/` or `.config/mise/tasks/`; `a:b` is `a/b`.
+pub fn mise_file_task(files: &FileSet, cwd: &str, task: &str) -> Option<String> {
+    if task.contains("..") || task.is_empty() {
+        return None;
+    }
+    let rel = task.replace(':', "/");
+    [
+        ".mise/tasks",
+        "mise-tasks",
+        ".mise-tasks",
+        "mise/tasks",
+        ".config/mise/tasks",
+    ]
+    .iter()
+    .map(|d| join(cwd, &format!("{d}/{rel}")))
+    .find(|p| files.contains(p))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::evidence::RepoFile;
+
+    fn files(list: &[(&str, &str)]) -> FileSet {
+        FileSet::new(
+            list.iter()
+                .map(|(p, t)| RepoFile {
+                    path: p.to_string(),
+                    size: t.len() as u64,
+                    content: Some(std::sync::Arc::from(*t)),
+                    skipped: None,
+                })
+                .collect(),
+        )
+    }
+
+    /// A part's line range and its runs' (line, shell text).
+    type PartSummary<'a> = (Option<(u32, u32)>, Vec<(u32, &'a str)>);
+
+    fn shell(run: &Run) -> (u32, &str) {
+        match &run.text {
+            RunText::Shell(s) => (run.line, s.as_str()),
+            RunText::Words(_) => (run.line, ""),
+        }
+    }
+
+    #[test]
+    fn mise_tasks_with_runs_arrays_and_depends() {
+        let fs = files(&[(
+            "mise.toml",
+            "[tools]\npython = \"3.11\"\n\n[tasks.prep]\nrun = \"python prep.py\"\n\n[tasks.train]\ndescription = \"fit\"\ndepends = [\"prep\"]\nrun = [\n  \"python train.py\",\n  \"python eval.py\",\n]\n\n# next\n[tasks.lint]\nrun = \"ruff check\"\n",
+        )]);
+        let parts = mise_toml_parts(&fs, "", &["train".to_string()]);
+        let summary: Vec<PartSummary> = parts
+            .iter()
+            .map(|p| (p.lines, p.runs.iter().map(shell).collect()))
+            .collect();
+        assert_eq!(
+            summary,
+            vec![
+                (
+                    Some((7, 13)),
+                    vec![(11, "python train.py"), (12, "python eval.py")]
+                ),
+                (Some((4, 5)), vec![(5, "python prep.py")]),
+            ]
+        );
+        assert_eq!(parts[0].entry, Location::new("mise.toml", 7));
+        // Unknown task, or no mise config: nothing.
+        assert!(mise_toml_parts(&fs, "", &["deploy".to_string()]).is_empty());
+        assert!(mise_toml_parts(&fs, "sub", &["train".to_string()]).is_empty());
+    }
+
+    #[test]
+    fn mise_multiline_run_and_file_tasks() {
+        let fs = files(&[
+            (
+                ".mise.toml",
+                "[tasks.test]\nrun = \"\"\"\npytest tests\ncoverage report\n\"\"\"\n",
+            ),
+            (
+                ".mise/tasks/train",
+                "#!/usr/bin/env bash\npython train.py\n",
+            ),
+            ("mise-tasks/data/fetch", "#!/bin/sh\ndvc pull\n"),
+        ]);
+        let parts = mise_toml_parts(&fs, "", &["test".to_string()]);
+        assert_eq!(parts.len(), 1);
+        assert_eq!(parts[0].lines, Some((1, 5)));
+        assert_eq!(
+            shell(&parts[0].runs[0]),
+            (3, "pytest tests\ncoverage report\n")
+        );
+        assert_eq!(
+            mise_file_task(&fs, "", "train").as_deref(),
+            Some(".mise/tasks/train")
+        );
+        assert_eq!(
+            mise_file_task(&fs, "", "data:fetch").as_deref(),
+            Some("mise-tasks/data/fetch")
+        );
+        assert_eq!(mise_file_task(&fs, "", "../etc"), None);
+        assert_eq!(mise_file_task(&fs, "", "deploy"), None);
+    }
+
+    #[test]
+    fn pixi_tasks_strings_tables_and_pyproject() {
+        let fs = files(&[
+            (
+                "pixi.toml",
+                "[project]\nname = \"x\"\n\n[tasks]\nprep = \"python prep.py\"\ntrain = { cmd = [\"python\", \"train.py\"], depends-on = [\"prep\"] }\nlint = \"ruff check\"\n",
+            ),
+            (
+                "sub/pyproject.toml",
+                "[project]\nname = \"y\"\n\n[tool.pixi.tasks]\ntest = \"pytest -q\"\n",
+            ),
+        ]);
+        let parts = pixi_parts(&fs, "", "train");
+        let summary: Vec<PartSummary> = parts
+            .iter()
+            .map(|p| (p.lines, p.runs.iter().map(shell).collect()))
+            .collect();
+        assert_eq!(
+            summary,
+            vec![
+                (Some((6, 6)), vec![(6, "python train.py")]),
+                (Some((5, 5)), vec![(5, "python prep.py")]),
+            ]
+        );
+        let sub = pixi_parts(&fs, "sub", "test");
+        assert_eq!(sub.len(), 1);
+        assert_eq!(sub[0].path, "sub/pyproject.toml");
+        assert_eq!(sub[0].runs[0].cwd, "sub");
+        assert!(pixi_parts(&fs, "", "deploy").is_empty());
+    }
+}

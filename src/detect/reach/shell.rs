@@ -264,6 +264,14 @@ pub fn strip_prefixes(words: &[String]) -> &[String] {
             if !rest.is_empty() {
                 rest = &rest[1..]; // the duration
             }
+        } else if first == "mise"
+            && rest.get(1).is_some_and(|w| w == "exec" || w == "x")
+            && rest.iter().any(|w| w == "--")
+        {
+            // `mise exec python@3.11 -- pytest`: tools come before `--`, the command after.
+            // Without `--` mise only opens a shell with the tools: nothing runs.
+            let at = rest.iter().position(|w| w == "--").unwrap_or(0);
+            rest = rest.get(at + 1..).unwrap_or_default();
         } else if RUN_WRAPPERS.contains(&first)
             && rest.get(1).is_some_and(|w| w == "run" || w == "exec")
         {
@@ -380,6 +388,15 @@ mod tests {
         assert_eq!(strip_prefixes(&cmd), &w(&["bash", "x.sh"])[..]);
         let cmd = w(&["if", "!", "pytest"]);
         assert_eq!(strip_prefixes(&cmd), &w(&["pytest"])[..]);
+        let cmd = w(&["mise", "exec", "python@3.11", "--", "python", "train.py"]);
+        assert_eq!(strip_prefixes(&cmd), &w(&["python", "train.py"])[..]);
+        let cmd = w(&["mise", "x", "--", "pytest"]);
+        assert_eq!(strip_prefixes(&cmd), &w(&["pytest"])[..]);
+        // `mise x node` without `--` runs no command of its own; `mise run` is a task.
+        let cmd = w(&["mise", "x", "node"]);
+        assert_eq!(strip_prefixes(&cmd), &cmd[..]);
+        let cmd = w(&["mise", "run", "test"]);
+        assert_eq!(strip_prefixes(&cmd), &cmd[..]);
     }
 
     #[test]
