@@ -519,11 +519,6 @@ sub_items = ["2.2.4"]
     fn production_environments_set_the_qualifier() {
         use crate::pipeline::{CiSystem, EnvironmentRef, Job};
         let job = |id: &str, line: u32, env: &str| Job {
-            id: id.into(),
-            name: None,
-            stage: None,
-            needs: None,
-            steps: vec![],
             environment: Some(EnvironmentRef {
                 name: env.into(),
                 dynamic: false,
@@ -532,20 +527,7 @@ sub_items = ["2.2.4"]
                 tier: None,
                 location: Location::new("ci.yml", line + 1),
             }),
-            manual: false,
-            conditions: vec![],
-            may_fail: false,
-            disabled: false,
-            matrix: None,
-            runs_on: vec![],
-            image: None,
-            services: vec![],
-            calls: None,
-            triggers: None,
-            artifact_reports: vec![],
-            artifact_paths: vec![],
-            cache: false,
-            location: Location::new("ci.yml", line),
+            ..Job::new(id, Location::new("ci.yml", line))
         };
         let pipeline = Pipeline {
             id: "ci.yml".into(),

@@ -32,26 +32,9 @@ fn step(file: &str, line: u32, run: &str) -> Step {
 
 fn job(file: &str, line: u32, id: &str, needs: Option<&[&str]>) -> Job {
     Job {
-        id: id.to_string(),
-        name: None,
-        stage: None,
         needs: needs.map(|n| n.iter().map(|s| s.to_string()).collect()),
         steps: vec![step(file, line + 2, &format!("echo {id}"))],
-        environment: None,
-        manual: false,
-        conditions: vec![],
-        may_fail: false,
-        disabled: false,
-        matrix: None,
-        runs_on: vec![],
-        image: None,
-        services: vec![],
-        calls: None,
-        triggers: None,
-        artifact_reports: vec![],
-        artifact_paths: vec![],
-        cache: false,
-        location: Location::new(file, line),
+        ..Job::new(id, Location::new(file, line))
     }
 }
 

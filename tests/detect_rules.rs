@@ -69,26 +69,8 @@ fn uses_step(path: &str, line: u32, action: &str, with: &[(&str, &str)]) -> Step
 
 fn job(path: &str, id: &str, line: u32, steps: Vec<Step>) -> Job {
     Job {
-        id: id.into(),
-        name: None,
-        stage: None,
-        needs: None,
-        steps,
-        environment: None,
-        manual: false,
-        conditions: Vec::new(),
-        may_fail: false,
-        disabled: false,
-        matrix: None,
-        runs_on: Vec::new(),
-        image: None,
-        services: Vec::new(),
-        calls: None,
-        triggers: None,
-        artifact_reports: Vec::new(),
-        artifact_paths: Vec::new(),
-        cache: false,
-        location: Location::new(path, line),
+        steps: steps,
+        ..Job::new(id, Location::new(path, line))
     }
 }
 

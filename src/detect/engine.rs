@@ -1446,28 +1446,7 @@ fn plan_files(
 
 /// A stand-in job to compute pipeline-wide qualifiers.
 fn dummy_job(pipeline: &Pipeline) -> Job {
-    Job {
-        id: String::new(),
-        name: None,
-        stage: None,
-        needs: None,
-        steps: Vec::new(),
-        environment: None,
-        manual: false,
-        conditions: Vec::new(),
-        may_fail: false,
-        disabled: false,
-        matrix: None,
-        runs_on: Vec::new(),
-        image: None,
-        services: Vec::new(),
-        calls: None,
-        triggers: None,
-        artifact_reports: Vec::new(),
-        artifact_paths: Vec::new(),
-        cache: false,
-        location: pipeline.location.clone(),
-    }
+    Job::new(String::new(), pipeline.location.clone())
 }
 
 fn derived_pass(engine: &mut Engine<'_>) {

@@ -327,26 +327,9 @@ mod tests {
 
     fn job(id: &str, stage: Option<&str>, needs: Option<Vec<&str>>) -> Job {
         Job {
-            id: id.into(),
-            name: None,
             stage: stage.map(str::to_string),
             needs: needs.map(|n| n.into_iter().map(str::to_string).collect()),
-            steps: vec![],
-            environment: None,
-            manual: false,
-            conditions: vec![],
-            may_fail: false,
-            disabled: false,
-            matrix: None,
-            runs_on: vec![],
-            image: None,
-            services: vec![],
-            calls: None,
-            triggers: None,
-            artifact_reports: vec![],
-            artifact_paths: vec![],
-            cache: false,
-            location: Location::new("x", 1),
+            ..Job::new(id, Location::new("x", 1))
         }
     }
 

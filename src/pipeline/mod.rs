@@ -209,6 +209,33 @@ pub struct Job {
 }
 
 impl Job {
+    /// A job with nothing declared but its id and place: no stage, no needs, no
+    /// steps. Parsers start from it and fill in what the file says.
+    pub fn new(id: impl Into<String>, location: Location) -> Job {
+        Job {
+            id: id.into(),
+            name: None,
+            stage: None,
+            needs: None,
+            steps: Vec::new(),
+            environment: None,
+            manual: false,
+            conditions: Vec::new(),
+            may_fail: false,
+            disabled: false,
+            matrix: None,
+            runs_on: Vec::new(),
+            image: None,
+            services: Vec::new(),
+            calls: None,
+            triggers: None,
+            artifact_reports: Vec::new(),
+            artifact_paths: Vec::new(),
+            cache: false,
+            location,
+        }
+    }
+
     /// Name to show: display name, else id.
     pub fn display_name(&self) -> &str {
         self.name.as_deref().unwrap_or(&self.id)

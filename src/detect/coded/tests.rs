@@ -214,26 +214,8 @@ fn reached_evidence_inherits_job_qualifiers() {
         location: Location::new(file, 12),
     };
     let job = Job {
-        id: "train".into(),
-        name: None,
-        stage: None,
-        needs: None,
         steps: vec![step],
-        environment: None,
-        manual: false,
-        conditions: vec![],
-        may_fail: false,
-        disabled: false,
-        matrix: None,
-        runs_on: vec![],
-        image: None,
-        services: vec![],
-        calls: None,
-        triggers: None,
-        artifact_reports: vec![],
-        artifact_paths: vec![],
-        cache: false,
-        location: Location::new(file, 8),
+        ..Job::new("train", Location::new(file, 8))
     };
     snap.pipelines.push(Pipeline {
         id: file.into(),
@@ -291,28 +273,7 @@ fn printing_is_not_deploying() {
         without_prints("echo \"Deploying to dev\"\n# kubectl apply\nls"),
         "ls"
     );
-    let mut job = Job {
-        id: "canary".into(),
-        name: None,
-        stage: None,
-        needs: None,
-        steps: vec![],
-        environment: None,
-        manual: false,
-        conditions: vec![],
-        may_fail: false,
-        disabled: false,
-        matrix: None,
-        runs_on: vec![],
-        image: None,
-        services: vec![],
-        calls: None,
-        triggers: None,
-        artifact_reports: vec![],
-        artifact_paths: vec![],
-        cache: false,
-        location: Location::new("w.yml", 1),
-    };
+    let mut job = Job::new("canary", Location::new("w.yml", 1));
     job.steps.push(Step {
         name: None,
         run: Some("echo \"Deploying to production\"\nsleep 5".into()),

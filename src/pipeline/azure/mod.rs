@@ -444,7 +444,7 @@ impl Builder<'_> {
         let jobs = if let Some(jobs) = body.get("jobs") {
             self.jobs_of(file, jobs, stack)
         } else if let Some(steps) = body.get("steps") {
-            let mut job = empty_job("Job", Location::new(file, steps.line.max(1)));
+            let mut job = Job::new("Job", Location::new(file, steps.line.max(1)));
             job.runs_on = pool_labels(body.get("pool"));
             job.image = body.get("container").and_then(|c| self.container_image(c));
             job.steps = self.steps_of(file, steps, stack, None);
@@ -542,7 +542,7 @@ impl Builder<'_> {
             let id = key_node
                 .scalar_text()
                 .unwrap_or_else(|| format!("job{}", out.len() + 1));
-            let mut job = empty_job(&id, Location::new(file, item.line.max(1)));
+            let mut job = Job::new(&id, Location::new(file, item.line.max(1)));
             job.name = item.get("displayName").and_then(Node::scalar_text);
             if let Some(c) = item.get("condition").and_then(Node::scalar_text) {
                 job.conditions.push(c);
@@ -1010,31 +1010,6 @@ fn truthy(node: Option<&Node>) -> bool {
     node.is_some_and(|n| {
         n.as_bool() == Some(true) || n.as_str().is_some_and(|s| s.eq_ignore_ascii_case("true"))
     })
-}
-
-fn empty_job(id: &str, location: Location) -> Job {
-    Job {
-        id: id.to_string(),
-        name: None,
-        stage: None,
-        needs: None,
-        steps: Vec::new(),
-        environment: None,
-        manual: false,
-        conditions: Vec::new(),
-        may_fail: false,
-        disabled: false,
-        matrix: None,
-        runs_on: Vec::new(),
-        image: None,
-        services: Vec::new(),
-        calls: None,
-        triggers: None,
-        artifact_reports: Vec::new(),
-        artifact_paths: Vec::new(),
-        cache: false,
-        location,
-    }
 }
 
 fn pool_labels(pool: Option<&Node>) -> Vec<String> {

@@ -38,14 +38,10 @@ fn parse_job(
     let get = |k: &str| body.get(k);
     let condition = get("if");
     let mut job = Job {
-        id,
         name: get("name").and_then(Node::scalar_text),
-        stage: None,
         // GitHub has no stage order: a job without `needs` starts at once.
         needs: Some(get("needs").map(Node::string_list).unwrap_or_default()),
-        steps: Vec::new(),
         environment: get("environment").and_then(|e| environment(path, e)),
-        manual: false,
         conditions: condition.and_then(Node::scalar_text).into_iter().collect(),
         may_fail: get("continue-on-error").and_then(literal_bool) == Some(true),
         disabled: condition.and_then(literal_bool) == Some(false),
@@ -60,12 +56,7 @@ fn parse_job(
             .iter()
             .filter_map(|(_, service)| image(service))
             .collect(),
-        calls: None,
-        triggers: None,
-        artifact_reports: Vec::new(),
-        artifact_paths: Vec::new(),
-        cache: false,
-        location: location(path, key),
+        ..Job::new(id, location(path, key))
     };
     if let Some(uses) = get("uses") {
         let reference = resolver.workflow_ref(&stringify(uses));

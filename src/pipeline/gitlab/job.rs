@@ -32,26 +32,8 @@ pub(crate) fn build_job(
     let node = &entry.value;
     let location = Location::new(entry.key_file.to_string(), entry.key_line);
     let mut job = Job {
-        id: name.to_string(),
-        name: None,
         stage: Some("test".into()),
-        needs: None,
-        steps: Vec::new(),
-        environment: None,
-        manual: false,
-        conditions: Vec::new(),
-        may_fail: false,
-        disabled: false,
-        matrix: None,
-        runs_on: Vec::new(),
-        image: None,
-        services: Vec::new(),
-        calls: None,
-        triggers: None,
-        artifact_reports: Vec::new(),
-        artifact_paths: Vec::new(),
-        cache: false,
-        location,
+        ..Job::new(name, location)
     };
     if let Some(stage) = node.get("stage") {
         match stage.scalar_text() {

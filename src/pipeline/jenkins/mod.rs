@@ -509,25 +509,16 @@ impl<'a> Reader<'a> {
             let id = self.used_ids.unique(&name);
             let job = Job {
                 name: (id != name).then(|| name.clone()),
-                id: id.clone(),
                 stage: Some(top.to_string()),
                 needs: after,
                 steps: sink.steps,
-                environment: None,
                 manual: inh.manual || sink.manual,
                 conditions: inh.conditions.clone(),
-                may_fail: false,
-                disabled: false,
                 matrix: inh.matrix.clone(),
                 runs_on: inh.runs_on.clone(),
                 image: inh.image.clone(),
-                services: vec![],
-                calls: None,
                 triggers: sink.triggers,
-                artifact_reports: vec![],
-                artifact_paths: vec![],
-                cache: false,
-                location: self.loc(stage.line),
+                ..Job::new(id.clone(), self.loc(stage.line))
             };
             self.jobs.push(job);
             made.push(id);
@@ -648,26 +639,12 @@ impl<'a> Reader<'a> {
         };
         let id = self.used_ids.unique("post");
         self.jobs.push(Job {
-            id,
-            name: None,
-            stage: None,
             needs: Some(needs),
             steps: sink.steps,
-            environment: None,
             manual: sink.manual,
             conditions,
-            may_fail: false,
-            disabled: false,
-            matrix: None,
-            runs_on: vec![],
-            image: None,
-            services: vec![],
-            calls: None,
             triggers: sink.triggers,
-            artifact_reports: vec![],
-            artifact_paths: vec![],
-            cache: false,
-            location: self.loc(post.line),
+            ..Job::new(id, self.loc(post.line))
         });
     }
 
@@ -910,26 +887,12 @@ fn scripted_job(
     inh: &Inherited,
 ) -> Job {
     Job {
-        id,
-        name: None,
         stage: Some(stage),
-        needs: None,
         steps: sink.steps,
-        environment: None,
         manual: sink.manual,
         conditions: inh.conditions.clone(),
-        may_fail: false,
-        disabled: false,
-        matrix: None,
-        runs_on: vec![],
-        image: None,
-        services: vec![],
-        calls: None,
         triggers: sink.triggers,
-        artifact_reports: vec![],
-        artifact_paths: vec![],
-        cache: false,
-        location,
+        ..Job::new(id, location)
     }
 }
 
