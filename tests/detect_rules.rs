@@ -69,7 +69,7 @@ fn uses_step(path: &str, line: u32, action: &str, with: &[(&str, &str)]) -> Step
 
 fn job(path: &str, id: &str, line: u32, steps: Vec<Step>) -> Job {
     Job {
-        steps: steps,
+        steps,
         ..Job::new(id, Location::new(path, line))
     }
 }
