@@ -104,6 +104,26 @@ Exit status: 0 every selected repository scanned · 1 some failed (recorded) · 
         /// Where to write the merged summary (default: the first folder).
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
+        /// Record the merged run in this history database (default: OUT/history.sqlite).
+        #[arg(long, value_name = "FILE")]
+        db: Option<PathBuf>,
+        /// Do not record the run in a history database.
+        #[arg(long, conflicts_with = "db")]
+        no_history: bool,
+    },
+    /// Show how each repository and the organisation moved across recorded org scans.
+    Trend {
+        /// History database written by `scan-org` or `merge`.
+        #[arg(long, value_name = "FILE")]
+        db: PathBuf,
+        /// Only this repository (full name, or its name).
+        #[arg(long, value_name = "NAME")]
+        repo: Option<String>,
+        /// List every repository, not only those that moved.
+        #[arg(long)]
+        all: bool,
+        #[arg(long, short = 'f', value_enum, default_value_t = EvidenceFormat::Text)]
+        format: EvidenceFormat,
     },
     /// List the detectors (data rules and coded detectors) in use.
     Detectors {
@@ -308,6 +328,13 @@ struct ScanOrgArgs {
     /// No progress line on stderr.
     #[arg(long)]
     quiet: bool,
+    /// History database to record the run in (default: OUT/history.sqlite; shard runs
+    /// are recorded by `merge` instead).
+    #[arg(long, value_name = "FILE")]
+    db: Option<PathBuf>,
+    /// Do not record the run in a history database.
+    #[arg(long, conflicts_with = "db")]
+    no_history: bool,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -398,7 +425,32 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Diff(args) => diff(args),
         Command::Comment(args) => comment(args),
         Command::ScanOrg(args) => scan_org(*args),
-        Command::Merge { dirs, out } => merge(&dirs, out.as_deref()),
+        Command::Merge {
+            dirs,
+            out,
+            db,
+            no_history,
+        } => merge(&dirs, out.as_deref(), db, no_history),
+        Command::Trend {
+            db,
+            repo,
+            all,
+            format,
+        } => {
+            use mlops_maturity::org::history;
+            let t = history::trend(&db, repo.as_deref()).map_err(|e| {
+                usage(
+                    e,
+                    "give the --db written by `scan-org` (default OUT/history.sqlite)",
+                )
+            })?;
+            let text = match format {
+                EvidenceFormat::Text => history::render_text(&t, all || repo.is_some()),
+                EvidenceFormat::Json => serde_json::to_string_pretty(&t)? + "\n",
+            };
+            print_out(&text)?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Detectors { format, detectors } => {
             let mut rules = RuleSet::builtin().context("loading the built-in rules")?;
             for dir in &detectors {
@@ -1075,7 +1127,7 @@ fn scan_org(args: ScanOrgArgs) -> anyhow::Result<ExitCode> {
         limit: args.max_repos,
         progress: !args.quiet,
     };
-    let (_manifest, stats) = org::run::scan_org(&options).map_err(|e| {
+    let (manifest, stats) = org::run::scan_org(&options).map_err(|e| {
         usage(
             e,
             "check the organisation name, the token (it must list the organisation's repositories) and --out",
@@ -1084,6 +1136,15 @@ fn scan_org(args: ScanOrgArgs) -> anyhow::Result<ExitCode> {
     let summary = org::summary::load(std::slice::from_ref(&args.out))
         .and_then(|s| org::summary::write_all(&args.out, &s).map(|()| s))
         .map_err(|e| usage(e, "check that --out is writable"))?;
+    let db = args
+        .db
+        .clone()
+        .or_else(|| (shard.is_none() && !args.no_history).then(|| args.out.join("history.sqlite")));
+    if let Some(db) = db {
+        let at = manifest.finished_at.clone().unwrap_or_default();
+        org::history::record(&db, &manifest.run_id, &at, &summary)
+            .map_err(|e| usage(e, "check --db (a writable SQLite file)"))?;
+    }
     eprintln!(
         "scan-org: {} listed, {} selected, {} scanned now, {} resumed, {} failed, {} pending; {} requests ({} for the listing), {} rate-limit pauses, {:.1} s",
         stats.listed,
@@ -1109,8 +1170,13 @@ fn scan_org(args: ScanOrgArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
-fn merge(dirs: &[PathBuf], out: Option<&Path>) -> anyhow::Result<ExitCode> {
-    use mlops_maturity::org::summary;
+fn merge(
+    dirs: &[PathBuf],
+    out: Option<&Path>,
+    db: Option<PathBuf>,
+    no_history: bool,
+) -> anyhow::Result<ExitCode> {
+    use mlops_maturity::org::{history, run::read_manifest, summary};
     let out = out
         .map(Path::to_path_buf)
         .or_else(|| dirs.first().cloned())
@@ -1122,6 +1188,25 @@ fn merge(dirs: &[PathBuf], out: Option<&Path>) -> anyhow::Result<ExitCode> {
         )
     })?;
     summary::write_all(&out, &s).map_err(|e| usage(e, "check that --out is writable"))?;
+    let db = db.or_else(|| (!no_history).then(|| out.join("history.sqlite")));
+    if let Some(db) = db {
+        // The shards of one scheduled run share no run id: name the merged run
+        // after the latest shard's finish, so re-merging the same shards replaces it.
+        let manifests: Vec<_> = dirs
+            .iter()
+            .filter_map(|d| read_manifest(d).ok().flatten())
+            .collect();
+        let at = manifests
+            .iter()
+            .filter_map(|m| m.finished_at.clone())
+            .max()
+            .unwrap_or_default();
+        let mut ids: Vec<&str> = manifests.iter().map(|m| m.run_id.as_str()).collect();
+        ids.sort_unstable();
+        let run_id = format!("merge:{}", ids.join("+"));
+        history::record(&db, &run_id, &at, &s)
+            .map_err(|e| usage(e, "check --db (a writable SQLite file)"))?;
+    }
     eprintln!(
         "merge: {} repositories ({} scanned, {} failed, {} pending) → {}",
         s.repos.len(),

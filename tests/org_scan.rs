@@ -302,3 +302,59 @@ fn bad_arguments_are_usage_errors() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no such organisation"));
 }
+
+#[test]
+fn history_records_runs_and_trend_shows_movement() {
+    let replay = Replay::start_in_thread();
+    let sim = OrgSim::new(24);
+    org::install(&replay, sim.clone());
+    let dir = tempfile::tempdir().unwrap();
+    scan_org(&replay, dir.path(), &[]);
+    // A week later the repositories changed shape.
+    let mut later = sim;
+    later.shift = 1;
+    org::install(&replay, later);
+    scan_org(&replay, dir.path(), &[]);
+    let db = dir.path().join("history.sqlite");
+    assert!(db.is_file());
+    let out = Command::cargo_bin("mlops-maturity")
+        .unwrap()
+        .args(["trend", "--format", "json", "--db"])
+        .arg(&db)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let t: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(t["runs"].as_array().unwrap().len(), 2);
+    let moved = t["repos"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| {
+            r["mean_score_change"]
+                .as_f64()
+                .is_some_and(|c| c.abs() > 0.0)
+        })
+        .count();
+    assert!(moved >= 5, "{moved} repositories moved");
+    let out = Command::cargo_bin("mlops-maturity")
+        .unwrap()
+        .args(["trend", "--repo", "repo-002", "--db"])
+        .arg(&db)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("octo-org/repo-002") && text.contains(" → "),
+        "{text}"
+    );
+    assert!(!text.contains("repo-003"));
+    // Shard runs are not recorded; their merge is.
+    let shard = dir.path().join("shard");
+    scan_org(&replay, &shard, &["--shard", "1/2"]);
+    assert!(!shard.join("history.sqlite").exists());
+}

@@ -14,6 +14,7 @@
 //! writes one summary; merging shards gives the same summary as one run.
 
 pub mod assess;
+pub mod history;
 pub mod list;
 pub mod run;
 pub mod summary;

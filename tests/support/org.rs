@@ -31,6 +31,8 @@ pub struct OrgSim {
     pub window: Duration,
     /// List a repository with a name no GitHub repository can have.
     pub hostile: bool,
+    /// Repository `i` gets the files of shape `i + shift` (a later week of the org).
+    pub shift: usize,
 }
 
 impl OrgSim {
@@ -42,6 +44,7 @@ impl OrgSim {
             rate_limit_after: None,
             window: Duration::from_secs(2),
             hostile: false,
+            shift: 0,
         }
     }
 
@@ -209,7 +212,7 @@ fn answer(sim: &OrgSim, index: &HashMap<String, usize>, seen: &Seen) -> Reply {
         let name = vars.get("name").and_then(Value::as_str).unwrap_or("");
         let files: HashMap<String, String> = index
             .get(name)
-            .map(|&i| files_of(i).into_iter().collect())
+            .map(|&i| files_of(i + sim.shift).into_iter().collect())
             .unwrap_or_default();
         let mut repository = serde_json::Map::new();
         if let Some(vars) = vars.as_object() {
@@ -259,7 +262,7 @@ fn answer(sim: &OrgSim, index: &HashMap<String, usize>, seen: &Seen) -> Reply {
         t if t == format!("git/trees/{HEAD}") => {
             let mut entries = Vec::new();
             let mut dirs = std::collections::BTreeSet::new();
-            for (p, text) in files_of(i) {
+            for (p, text) in files_of(i + sim.shift) {
                 if let Some((d, _)) = p.rsplit_once('/') {
                     let mut acc = String::new();
                     for part in d.split('/') {
