@@ -116,6 +116,10 @@ fn org_of_hundreds_with_failures_and_a_rate_limit_reset() {
             .any(|l| l.starts_with("octo-org/repo-029,failed"))
     );
     let html = std::fs::read_to_string(dir.path().join("index.html")).unwrap();
+    // Keep the dashboard for a look in a browser: MLOPS_ORG_KEEP=/tmp/x.html.
+    if let Some(keep) = std::env::var_os("MLOPS_ORG_KEEP") {
+        std::fs::write(keep, &html).unwrap();
+    }
     assert!(!html.contains(org::HOSTILE), "hostile name not escaped");
     assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
     assert_eq!(

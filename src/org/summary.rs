@@ -213,10 +213,12 @@ pub fn load(dirs: &[PathBuf]) -> Result<Summary, String> {
             let safe = run.file.starts_with("repos/")
                 && !run.file.contains("..")
                 && !run.file.contains('\\');
-            match safe
-                .then(|| read_report(&dir.join(&run.file)))
-                .unwrap_or_else(|| Err(format!("{}: unsafe report path", run.file)))
-            {
+            let report = if safe {
+                read_report(&dir.join(&run.file))
+            } else {
+                Err(format!("{}: unsafe report path", run.file))
+            };
+            match report {
                 Ok(v) => repos.push(row(run, Some(&v), None)),
                 Err(e) => repos.push(row(run, None, Some(e))),
             }
