@@ -28,7 +28,10 @@ Examples:
   mlops-maturity explain levels                # what levels 1-5 mean
   mlops-maturity detectors --format json       # the rules in use
   mlops-maturity diff base.json head.json --format markdown --fail-on-regression
-  mlops-maturity comment --github-repo octo/ranker --pr 12 --body-file diff.md";
+  mlops-maturity comment --github-repo octo/ranker --pr 12 --body-file diff.md
+  mlops-maturity scan-org github:octo-org --out org   # every repository, summary in org/index.html
+  mlops-maturity scan-org github:octo-org --shard 1/4 --out s1   # then: merge s1 s2 s3 s4 --out org
+  mlops-maturity trend --db org/history.sqlite        # how repositories moved since earlier runs";
 
 /// Infer CAICT Model/MLOps (model delivery) maturity levels from the evidence in a repository.
 ///

@@ -362,3 +362,34 @@ fn history_records_runs_and_trend_shows_movement() {
     scan_org(&replay, &shard, &["--shard", "1/2"]);
     assert!(!shard.join("history.sqlite").exists());
 }
+
+#[test]
+fn progress_line_with_eta_on_stderr() {
+    let replay = Replay::start_in_thread();
+    org::install(&replay, OrgSim::new(12));
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::cargo_bin("mlops-maturity")
+        .unwrap()
+        .args([
+            "scan-org",
+            "github:octo-org",
+            "--github-url",
+            &replay.base,
+            "--no-cache",
+        ])
+        .arg("--out")
+        .arg(dir.path())
+        .env("GITHUB_TOKEN", "org-test-token")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    // Not a terminal: plain lines, the last one at the end of the run.
+    let total = OrgSim::new(12).selected().len();
+    assert!(
+        stderr.contains(&format!("[{total}/{total}]")) && stderr.contains("ETA"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains('\r'));
+    assert!(!stderr.contains("org-test-token"));
+    assert!(stderr.contains("scan-org: 12 listed"), "{stderr}");
+}
