@@ -13,6 +13,7 @@ pub mod detect;
 pub mod diff;
 pub mod evidence;
 pub mod history;
+pub mod org;
 pub mod pipeline;
 pub mod report;
 pub mod standard;

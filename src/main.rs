@@ -28,7 +28,10 @@ Examples:
   mlops-maturity explain levels                # what levels 1-5 mean
   mlops-maturity detectors --format json       # the rules in use
   mlops-maturity diff base.json head.json --format markdown --fail-on-regression
-  mlops-maturity comment --github-repo octo/ranker --pr 12 --body-file diff.md";
+  mlops-maturity comment --github-repo octo/ranker --pr 12 --body-file diff.md
+  mlops-maturity scan-org github:octo-org --out org   # every repository, summary in org/index.html
+  mlops-maturity scan-org github:octo-org --shard 1/4 --out s1   # then: merge s1 s2 s3 s4 --out org
+  mlops-maturity trend --db org/history.sqlite        # how repositories moved since earlier runs";
 
 /// Infer CAICT Model/MLOps (model delivery) maturity levels from the evidence in a repository.
 ///
@@ -86,6 +89,45 @@ JOB-TOKEN (GitLab). The token is never printed.
 Exit status: 0 posted · 2 usage, network or API error · 3 the token may not write (401/403,
 e.g. the read-only token of a pull request from a fork; see docs/action.md).")]
     Comment(CommentArgs),
+    /// Scan every repository of a GitHub organisation or a GitLab group (subgroups
+    /// included) and write one JSON report per repository plus an org summary.
+    #[command(
+        name = "scan-org",
+        after_help = "\
+Output folder: run.json (manifest), repos/<name>.json (report/v1 each), summary.json, summary.md,
+summary.csv, index.html (self-contained dashboard). See docs/org.md.
+Exit status: 0 every selected repository scanned · 1 some failed (recorded) · 2 usage, listing or I/O error."
+    )]
+    ScanOrg(Box<ScanOrgArgs>),
+    /// Combine the output folders of `scan-org --shard i/n` runs into one summary.
+    Merge {
+        /// Output folders of the shards.
+        #[arg(required = true, value_name = "DIR")]
+        dirs: Vec<PathBuf>,
+        /// Where to write the merged summary (default: the first folder).
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// Record the merged run in this history database (default: OUT/history.sqlite).
+        #[arg(long, value_name = "FILE")]
+        db: Option<PathBuf>,
+        /// Do not record the run in a history database.
+        #[arg(long, conflicts_with = "db")]
+        no_history: bool,
+    },
+    /// Show how each repository and the organisation moved across recorded org scans.
+    Trend {
+        /// History database written by `scan-org` or `merge`.
+        #[arg(long, value_name = "FILE")]
+        db: PathBuf,
+        /// Only this repository (full name, or its name).
+        #[arg(long, value_name = "NAME")]
+        repo: Option<String>,
+        /// List every repository, not only those that moved.
+        #[arg(long)]
+        all: bool,
+        #[arg(long, short = 'f', value_enum, default_value_t = EvidenceFormat::Text)]
+        format: EvidenceFormat,
+    },
     /// List the detectors (data rules and coded detectors) in use.
     Detectors {
         #[arg(long, value_enum, default_value_t = EvidenceFormat::Text)]
@@ -229,6 +271,75 @@ struct ScanArgs {
     mlflow_uri: Option<String>,
 }
 
+#[derive(Debug, clap::Args)]
+struct ScanOrgArgs {
+    /// `github:ORG` (or a user) or `gitlab:GROUP[/SUBGROUP]`.
+    #[arg(value_name = "github:ORG|gitlab:GROUP")]
+    target: String,
+    /// Output folder.
+    #[arg(long, value_name = "DIR", default_value = "mlops-org")]
+    out: PathBuf,
+    /// Repositories scanned at the same time.
+    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
+    concurrency: u16,
+    /// Scan only shard I of N (a stable hash of the full name); combine with `merge`.
+    #[arg(long, value_name = "I/N")]
+    shard: Option<String>,
+    /// Skip repositories already scanned by the run recorded in DIR/run.json.
+    #[arg(long)]
+    resume: bool,
+    /// Scan at most N repositories now (the rest stay pending for --resume).
+    #[arg(long, value_name = "N")]
+    max_repos: Option<usize>,
+    /// Include archived repositories.
+    #[arg(long)]
+    include_archived: bool,
+    /// Include forks.
+    #[arg(long)]
+    include_forks: bool,
+    /// Only repositories whose name matches this glob (repeatable).
+    #[arg(long, value_name = "GLOB")]
+    include: Vec<String>,
+    /// Leave out repositories whose name matches this glob (repeatable).
+    #[arg(long, value_name = "GLOB")]
+    exclude: Vec<String>,
+    /// Only repositories with this topic (repeatable: any of them).
+    #[arg(long, value_name = "TOPIC")]
+    topic: Vec<String>,
+    /// Leave out repositories with this topic (repeatable).
+    #[arg(long, value_name = "TOPIC")]
+    exclude_topic: Vec<String>,
+    /// Only repositories whose main language is this (repeatable; GitHub only).
+    #[arg(long, value_name = "LANG")]
+    language: Vec<String>,
+    /// Read the API token from this environment variable (default: GITHUB_TOKEN / GH_TOKEN;
+    /// GitLab: GITLAB_TOKEN, then CI_JOB_TOKEN).
+    #[arg(long, value_name = "VAR")]
+    token_env: Option<String>,
+    /// GitHub Enterprise Server API URL, e.g. https://github.example.com/api/v3.
+    #[arg(long, value_name = "URL")]
+    github_url: Option<String>,
+    /// Self-managed GitLab URL (default: https://gitlab.com).
+    #[arg(long, value_name = "URL")]
+    gitlab_url: Option<String>,
+    /// Do not use or update the on-disk ETag cache.
+    #[arg(long)]
+    no_cache: bool,
+    /// Longest rate-limit pause accepted, in seconds (the run waits for the reset).
+    #[arg(long, value_name = "SECONDS", default_value_t = 3700)]
+    max_wait: u64,
+    /// No progress line on stderr.
+    #[arg(long)]
+    quiet: bool,
+    /// History database to record the run in (default: OUT/history.sqlite; shard runs
+    /// are recorded by `merge` instead).
+    #[arg(long, value_name = "FILE")]
+    db: Option<PathBuf>,
+    /// Do not record the run in a history database.
+    #[arg(long, conflicts_with = "db")]
+    no_history: bool,
+}
+
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum ReportFormat {
     Text,
@@ -316,6 +427,33 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Diff(args) => diff(args),
         Command::Comment(args) => comment(args),
+        Command::ScanOrg(args) => scan_org(*args),
+        Command::Merge {
+            dirs,
+            out,
+            db,
+            no_history,
+        } => merge(&dirs, out.as_deref(), db, no_history),
+        Command::Trend {
+            db,
+            repo,
+            all,
+            format,
+        } => {
+            use mlops_maturity::org::history;
+            let t = history::trend(&db, repo.as_deref()).map_err(|e| {
+                usage(
+                    e,
+                    "give the --db written by `scan-org` (default OUT/history.sqlite)",
+                )
+            })?;
+            let text = match format {
+                EvidenceFormat::Text => history::render_text(&t, all || repo.is_some()),
+                EvidenceFormat::Json => serde_json::to_string_pretty(&t)? + "\n",
+            };
+            print_out(&text)?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Detectors { format, detectors } => {
             let mut rules = RuleSet::builtin().context("loading the built-in rules")?;
             for dir in &detectors {
@@ -911,6 +1049,176 @@ fn comment(args: CommentArgs) -> anyhow::Result<ExitCode> {
         }
         Err(e) => Err(anyhow::Error::new(e)),
     }
+}
+
+fn scan_org(args: ScanOrgArgs) -> anyhow::Result<ExitCode> {
+    use mlops_maturity::org::{self, Filters, OrgTarget, Shard, run::OrgOptions};
+    let target = OrgTarget::parse(&args.target).map_err(|e| {
+        usage(
+            e,
+            "e.g. `mlops-maturity scan-org github:octo-org --out org`",
+        )
+    })?;
+    let shard = args
+        .shard
+        .as_deref()
+        .map(Shard::parse)
+        .transpose()
+        .map_err(|e| {
+            usage(
+                e,
+                "e.g. --shard 1/4 … --shard 4/4, then `mlops-maturity merge`",
+            )
+        })?;
+    let glob_help = "use a glob such as `ml-*`";
+    let filters = Filters {
+        include_archived: args.include_archived,
+        include_forks: args.include_forks,
+        include: Filters::globs(&args.include)
+            .map_err(|e| usage(format!("--include {e}"), glob_help))?,
+        exclude: Filters::globs(&args.exclude)
+            .map_err(|e| usage(format!("--exclude {e}"), glob_help))?,
+        topics: args.topic.clone(),
+        exclude_topics: args.exclude_topic.clone(),
+        languages: args.language.clone(),
+    };
+    let max_wait = std::time::Duration::from_secs(args.max_wait);
+    let mut github = connect::github::GithubOptions {
+        token: connect::github::Token::from_env(args.token_env.as_deref()),
+        max_wait,
+        ..Default::default()
+    };
+    if let Some(url) = &args.github_url {
+        github.api_url = url.trim_end_matches('/').to_string();
+    }
+    let mut gitlab = connect::gitlab::GitlabOptions {
+        token: connect::gitlab::Token::from_env(args.token_env.as_deref()),
+        max_wait,
+        ..Default::default()
+    };
+    if let Some(url) = &args.gitlab_url {
+        gitlab.api_url = connect::gitlab::api_url_for(url);
+    }
+    if args.no_cache {
+        github.cache_dir = Some(PathBuf::new());
+        gitlab.cache_dir = Some(PathBuf::new());
+    }
+    let has_token = match target {
+        OrgTarget::Github(_) => github.token.is_some(),
+        OrgTarget::Gitlab(_) => gitlab.token.is_some(),
+    };
+    if !has_token {
+        if let Some(var) = &args.token_env {
+            return Err(usage(
+                format!("--token-env {var}: the variable is not set or empty"),
+                "export the token in that variable",
+            ));
+        }
+        eprintln!(
+            "note: no API token: scanning anonymously (public repositories, low rate limits)"
+        );
+    }
+    let options = OrgOptions {
+        target,
+        github,
+        gitlab,
+        filters,
+        concurrency: usize::from(args.concurrency),
+        shard,
+        out: args.out.clone(),
+        resume: args.resume,
+        limit: args.max_repos,
+        progress: !args.quiet,
+    };
+    let (manifest, stats) = org::run::scan_org(&options).map_err(|e| {
+        usage(
+            e,
+            "check the organisation name, the token (it must list the organisation's repositories) and --out",
+        )
+    })?;
+    let summary = org::summary::load(std::slice::from_ref(&args.out))
+        .and_then(|s| org::summary::write_all(&args.out, &s).map(|()| s))
+        .map_err(|e| usage(e, "check that --out is writable"))?;
+    let db = args
+        .db
+        .clone()
+        .or_else(|| (shard.is_none() && !args.no_history).then(|| args.out.join("history.sqlite")));
+    if let Some(db) = db {
+        let at = manifest.finished_at.clone().unwrap_or_default();
+        org::history::record(&db, &manifest.run_id, &at, &summary)
+            .map_err(|e| usage(e, "check --db (a writable SQLite file)"))?;
+    }
+    eprintln!(
+        "scan-org: {} listed, {} selected, {} scanned now, {} resumed, {} failed, {} pending; {} requests ({} for the listing), {} rate-limit pauses, {:.1} s",
+        stats.listed,
+        stats.selected,
+        stats.scanned,
+        stats.skipped_resumed,
+        stats.failed,
+        stats.pending,
+        stats.requests,
+        stats.listing_requests,
+        stats.rate_limit_pauses,
+        stats.wall.as_secs_f64()
+    );
+    eprintln!(
+        "summary: {}/index.html ({} repositories with a report)",
+        args.out.display(),
+        summary.scanned
+    );
+    Ok(if stats.failed > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn merge(
+    dirs: &[PathBuf],
+    out: Option<&Path>,
+    db: Option<PathBuf>,
+    no_history: bool,
+) -> anyhow::Result<ExitCode> {
+    use mlops_maturity::org::{history, run::read_manifest, summary};
+    let out = out
+        .map(Path::to_path_buf)
+        .or_else(|| dirs.first().cloned())
+        .unwrap_or_else(|| PathBuf::from("."));
+    let s = summary::load(dirs).map_err(|e| {
+        usage(
+            e,
+            "give the --out folders of `scan-org --shard i/n` runs of one organisation",
+        )
+    })?;
+    summary::write_all(&out, &s).map_err(|e| usage(e, "check that --out is writable"))?;
+    let db = db.or_else(|| (!no_history).then(|| out.join("history.sqlite")));
+    if let Some(db) = db {
+        // The shards of one scheduled run share no run id: name the merged run
+        // after the latest shard's finish, so re-merging the same shards replaces it.
+        let manifests: Vec<_> = dirs
+            .iter()
+            .filter_map(|d| read_manifest(d).ok().flatten())
+            .collect();
+        let at = manifests
+            .iter()
+            .filter_map(|m| m.finished_at.clone())
+            .max()
+            .unwrap_or_default();
+        let mut ids: Vec<&str> = manifests.iter().map(|m| m.run_id.as_str()).collect();
+        ids.sort_unstable();
+        let run_id = format!("merge:{}", ids.join("+"));
+        history::record(&db, &run_id, &at, &s)
+            .map_err(|e| usage(e, "check --db (a writable SQLite file)"))?;
+    }
+    eprintln!(
+        "merge: {} repositories ({} scanned, {} failed, {} pending) → {}",
+        s.repos.len(),
+        s.scanned,
+        s.failed,
+        s.pending,
+        out.display()
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Concise diagnostics on stderr: the first few, then a count.

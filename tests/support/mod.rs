@@ -14,6 +14,7 @@
 
 pub mod fixture;
 pub mod gitlab;
+pub mod org;
 
 use std::collections::{BTreeMap, VecDeque};
 use std::net::SocketAddr;
@@ -118,6 +119,8 @@ struct State {
     remaining: i64,
     /// Answer like GitLab (rate-limit header names, server).
     gitlab: bool,
+    /// Answers requests no route matches (generated organisations); `None`: 404.
+    fallback: Option<Handler>,
 }
 
 #[derive(Clone)]
@@ -244,6 +247,11 @@ impl Replay {
         });
     }
 
+    /// Answer every request no route matches with `f` (instead of a 404).
+    pub fn fallback(&self, f: impl Fn(&Seen) -> Reply + Send + Sync + 'static) {
+        self.state.lock().unwrap().fallback = Some(Arc::new(f));
+    }
+
     pub fn seen(&self) -> Vec<Seen> {
         self.state.lock().unwrap().seen.clone()
     }
@@ -272,9 +280,11 @@ impl Replay {
 
 fn find(state: &mut State, seen: &Seen) -> Option<Reply> {
     let (path, query) = split_query(&seen.target);
-    let route = state.routes.iter_mut().rev().find(|r| {
+    let Some(route) = state.routes.iter_mut().rev().find(|r| {
         r.method == seen.method && r.path == path && r.query.iter().all(|q| query.contains(q))
-    })?;
+    }) else {
+        return state.fallback.as_ref().map(|f| f(seen));
+    };
     if let Some(h) = &route.handler {
         return Some(h(seen));
     }

@@ -114,6 +114,11 @@ impl Client {
         self.inner.stats
     }
 
+    /// The provider-neutral client inside (org listings paginate with it).
+    pub(crate) fn into_shared(self) -> shared::Client {
+        self.inner
+    }
+
     /// `GET {api}{path}` (path starts with `/`), with conditional caching.
     pub async fn get(
         &mut self,

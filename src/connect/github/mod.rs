@@ -23,7 +23,7 @@ use std::time::Duration;
 use crate::evidence::{Snapshot, Source};
 
 mod api;
-mod client;
+pub(crate) mod client;
 mod files;
 
 use crate::connect::remote::time;
