@@ -562,3 +562,72 @@ fn blocking_entry_point_and_bad_input() {
             .any(|d| d.code == "mlflow-unreachable" && d.message.contains("connection failed"))
     );
 }
+
+/// Sub-item levels of a `scan --format json` report.
+fn levels_of(report: &Value) -> BTreeMap<String, u64> {
+    report["projects"][0]["sub_domains"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|d| d["items"].as_array().into_iter().flatten())
+        .flat_map(|i| i["sub_items"].as_array().into_iter().flatten())
+        .map(|s| {
+            (
+                s["id"].as_str().unwrap_or_default().to_string(),
+                s["level"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect()
+}
+
+/// `scan` of the same fixture with and without `--mlflow-uri`: the registry facts move
+/// exactly the sub-items the interpretation table names for them, and no other.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn registry_facts_move_the_levels_the_table_says() {
+    let registry = sample();
+    let server = Replay::start(move |r| registry.answer(r, "")).await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("mlops.toml");
+    std::fs::write(&config, "[mlflow]\nmodels = [\"churn\", \"fraud\"]\n").unwrap();
+    let fixture = format!("{}/fixtures/repos/basic-gha", env!("CARGO_MANIFEST_DIR"));
+    let base = server.base.clone();
+    let run = move |with_registry: bool| {
+        let mut cmd = assert_cmd::Command::cargo_bin("mlops-maturity").unwrap();
+        cmd.env_remove("MLFLOW_TRACKING_TOKEN")
+            .args(["scan", &fixture, "--format", "json", "--config"])
+            .arg(&config);
+        if with_registry {
+            cmd.args(["--mlflow-uri", &base]);
+        }
+        let out = cmd.output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice::<Value>(&out.stdout).unwrap()
+    };
+    let (without, with) = tokio::task::spawn_blocking(move || (run(false), run(true)))
+        .await
+        .unwrap();
+    let (before, after) = (levels_of(&without), levels_of(&with));
+    assert_eq!(before.len(), 32);
+    let moved: BTreeMap<&str, (u64, u64)> = before
+        .iter()
+        .filter(|(id, l)| after.get(*id) != Some(l))
+        .map(|(id, l)| (id.as_str(), (*l, after[id])))
+        .collect();
+    // 2.2.1: registered versions (L2), promotion by alias/stage + lineage (L3).
+    // 2.3.3: archived/deleted superseded versions (L2 and L3).
+    // 5.1.2: runs with metrics kept on a tracking server (L2).
+    assert_eq!(moved.get("2.2.1"), Some(&(1, 3)), "{moved:?}");
+    assert_eq!(moved.get("2.3.3"), Some(&(1, 3)), "{moved:?}");
+    assert_eq!(moved.get("5.1.2"), Some(&(1, 2)), "{moved:?}");
+    for (id, (from, to)) in &moved {
+        assert!(to > from, "{id} went down: {from} → {to}");
+    }
+    // The report says why: registry evidence with the registry URL, never credentials.
+    let text = with.to_string();
+    assert!(text.contains("api.model_lineage"));
+    assert!(text.contains(&server.base));
+}
