@@ -7,52 +7,13 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use mlops_maturity::assess::{self, Table};
-use mlops_maturity::config::Config;
 use mlops_maturity::connect::github::{self, GithubOptions, Token};
 use mlops_maturity::connect::{ConnectOptions, scan_local};
-use mlops_maturity::detect::{self, Detection, Origin, RuleSet};
-use mlops_maturity::evidence::Snapshot;
-use mlops_maturity::pipeline::JobGraph;
 use support::Replay;
 use support::fixture::{OWNER, REPO, RepoFixture};
 
 fn fixture_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/repos/mature-gha")
-}
-
-fn detect_all(snapshot: &Snapshot) -> Detection {
-    let graph = JobGraph::build(&snapshot.pipelines);
-    let rules = RuleSet::builtin().expect("built-in rules load");
-    detect::detect(snapshot, &graph, &rules)
-}
-
-fn levels(detection: &Detection) -> Vec<(&'static str, u8)> {
-    let table = Table::builtin().expect("table loads");
-    let assessment = assess::assess(detection, &table, &Config::default());
-    assessment
-        .sub_domains
-        .iter()
-        .flat_map(|d| d.items.iter())
-        .flat_map(|i| i.sub_items.iter())
-        .map(|s| (s.id, s.level))
-        .collect()
-}
-
-fn is_api_only(practice: &str) -> bool {
-    practice.starts_with("api.") || practice.starts_with("history.")
-}
-
-/// The detection restricted to evidence seen in files (API records, such as git tags or
-/// environment reviewers, can add evidence to repo practices too).
-fn file_evidence_only(detection: &Detection) -> Detection {
-    let mut d = detection.clone();
-    for f in &mut d.findings {
-        f.evidence
-            .retain(|e| matches!(e.origin, Origin::File { .. }));
-    }
-    d.findings.retain(|f| !f.evidence.is_empty());
-    d
 }
 
 #[tokio::test]
@@ -72,41 +33,9 @@ async fn replayed_scan_gives_the_local_practices_and_levels_plus_api_facts() {
         .expect("replayed scan");
     let local = scan_local(&fixture_dir(), &ConnectOptions::default()).expect("local scan");
 
-    let remote_detection = detect_all(&remote);
-    let local_detection = detect_all(&local);
-
-    // Practices seen in the files are the same, evidence included.
-    let remote_files = file_evidence_only(&remote_detection);
-    assert_eq!(remote_files.findings, local_detection.findings);
-    assert!(
-        !local_detection.findings.is_empty(),
-        "the fixture shows practices"
+    support::levels::assert_same_as_local_plus_api_facts(
+        &remote,
+        &local,
+        &["api.branch_protection"],
     );
-
-    // The API adds facts files cannot show.
-    let api_only: Vec<&str> = remote_detection
-        .findings
-        .iter()
-        .map(|f| f.practice.as_str())
-        .filter(|p| is_api_only(p))
-        .collect();
-    assert!(
-        api_only.contains(&"api.branch_protection"),
-        "API facts missing: {api_only:?}"
-    );
-    assert!(
-        local_detection
-            .findings
-            .iter()
-            .all(|f| !is_api_only(&f.practice))
-    );
-
-    // Without the API evidence the levels are the local ones; with it, never lower.
-    assert_eq!(levels(&remote_files), levels(&local_detection));
-    for ((id, with_api), (_, local_level)) in levels(&remote_detection)
-        .into_iter()
-        .zip(levels(&local_detection))
-    {
-        assert!(with_api >= local_level, "{id}: {with_api} < {local_level}");
-    }
 }

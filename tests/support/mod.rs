@@ -14,6 +14,7 @@
 
 pub mod fixture;
 pub mod gitlab;
+pub mod levels;
 pub mod org;
 
 use std::collections::{BTreeMap, VecDeque};
