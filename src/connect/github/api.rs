@@ -12,9 +12,10 @@ use super::GithubError;
 use super::client::{Client, ClientError, Outcome};
 use super::files::{Head, RepoInfo, Target, encode_path, str_of};
 use super::time::{format_date, now_unix, parse_rfc3339};
+use crate::connect::remote::evidence::{Got, endpoint_of, record};
 use crate::evidence::{
-    ApiEvidence, ApiRecord, BranchProtection, CiRun, Commit, Deployment, DeploymentStatus,
-    Diagnostic, EnvironmentInfo, GitMeta, GitRef, Observed, RegistryVersion, Release,
+    ApiEvidence, BranchProtection, CiRun, Commit, Deployment, DeploymentStatus, Diagnostic,
+    EnvironmentInfo, GitMeta, GitRef, Observed, RegistryVersion, Release,
 };
 
 /// Pages of workflow runs read (100 runs a page).
@@ -80,26 +81,6 @@ const COMMITS: Kind = Kind {
     permission: "contents: read",
     classic_scope: "repo (private repositories)",
 };
-
-/// What a fetch of one evidence kind came to.
-enum Got {
-    Json(Value, Option<String>),
-    /// Not visible, with the reason (already reported as a diagnostic).
-    Off(String),
-}
-
-fn record(endpoint: &str, what: String, url: Option<String>) -> ApiRecord {
-    ApiRecord {
-        endpoint: endpoint.to_string(),
-        record: Some(what),
-        url,
-    }
-}
-
-/// Strip the query from a path for display.
-fn endpoint_of(path: &str) -> String {
-    format!("GET {}", path.split('?').next().unwrap_or(path))
-}
 
 /// One GET for an evidence kind, mapping every failure but a fatal one to `Off`.
 async fn fetch(

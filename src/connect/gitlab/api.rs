@@ -16,10 +16,11 @@ use super::GitlabError;
 use super::encode_component;
 use super::files::{Head, Project, str_of};
 use crate::connect::remote::client::{Client, ClientError, Outcome};
+use crate::connect::remote::evidence::{Got, endpoint_of, record};
 use crate::connect::remote::time::{format_rfc3339, now_unix, parse_rfc3339};
 use crate::evidence::{
-    ApiEvidence, ApiRecord, BranchProtection, CiRun, Commit, Deployment, DeploymentStatus,
-    Diagnostic, EnvironmentInfo, GitMeta, GitRef, Observed, RegistryVersion, Release,
+    ApiEvidence, BranchProtection, CiRun, Commit, Deployment, DeploymentStatus, Diagnostic,
+    EnvironmentInfo, GitMeta, GitRef, Observed, RegistryVersion, Release,
 };
 
 /// Pages of pipelines read (100 a page).
@@ -86,26 +87,6 @@ const COMMITS: Kind = Kind {
     label: "commit history",
     needs: "the `read_api` scope (or `read_repository`) and the Reporter role",
 };
-
-/// What a fetch of one evidence kind came to.
-enum Got {
-    Json(Value, Option<String>),
-    /// Not visible, with the reason (already reported as a diagnostic).
-    Off(String),
-}
-
-fn record(endpoint: &str, what: String, url: Option<String>) -> ApiRecord {
-    ApiRecord {
-        endpoint: endpoint.to_string(),
-        record: Some(what),
-        url,
-    }
-}
-
-/// Strip the query from a path for display.
-fn endpoint_of(path: &str) -> String {
-    format!("GET {}", path.split('?').next().unwrap_or(path))
-}
 
 /// One GET for an evidence kind, mapping every failure but a fatal one to `Off`.
 async fn fetch(

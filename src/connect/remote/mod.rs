@@ -11,6 +11,7 @@ use serde::Serialize;
 
 pub(crate) mod cache;
 pub(crate) mod client;
+pub(crate) mod evidence;
 pub(crate) mod files;
 pub(crate) mod time;
 
