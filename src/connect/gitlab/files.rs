@@ -77,11 +77,7 @@ fn parse_json(body: &str, endpoint: &str) -> Result<Value, GitlabError> {
     })
 }
 
-pub(crate) fn str_of(v: &Value, pointer: &str) -> Option<String> {
-    v.pointer(pointer)
-        .and_then(Value::as_str)
-        .map(str::to_string)
-}
+pub(crate) use crate::connect::remote::evidence::str_of;
 
 pub(crate) async fn project(client: &mut Client, path: &str) -> Result<Project, GitlabError> {
     let api_path = format!("/projects/{}", encode_component(path));

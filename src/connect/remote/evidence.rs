@@ -24,3 +24,10 @@ pub(crate) fn record(endpoint: &str, what: String, url: Option<String>) -> ApiRe
 pub(crate) fn endpoint_of(path: &str) -> String {
     format!("GET {}", path.split('?').next().unwrap_or(path))
 }
+
+/// A string field of an API answer by JSON pointer.
+pub(crate) fn str_of(v: &Value, pointer: &str) -> Option<String> {
+    v.pointer(pointer)
+        .and_then(Value::as_str)
+        .map(str::to_string)
+}
