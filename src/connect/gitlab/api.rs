@@ -268,7 +268,11 @@ pub(crate) async fn collect(
     window_days: u32,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Result<ApiEvidence, GitlabError> {
-    let since = format_rfc3339(now_unix().saturating_sub(i64::from(window_days) * 86_400));
+    // The window starts at midnight UTC, not at this second: the `updated_after` value is
+    // part of the URL the ETag cache is keyed by, so a second-precise start would make
+    // every re-scan miss the cache (GitHub's runs query uses a date for the same reason).
+    let start = now_unix().saturating_sub(i64::from(window_days) * 86_400);
+    let since = format_rfc3339(start - start.rem_euclid(86_400));
     let mut api = ApiEvidence {
         runs: observed(pipelines(client, project, &since, diagnostics).await?),
         ..Default::default()
